@@ -1,0 +1,58 @@
+// Stable, coded errors. Every code here is documented in docs/errors.md (a test checks it).
+
+/** Every error code opsctl can raise, with the exit code the CLI uses for it. */
+export const errorCodes = {
+  OPS_ERR_CONFIG_READ: { exit: 78, summary: 'The config file could not be read.' },
+  OPS_ERR_CONFIG_PARSE: { exit: 78, summary: 'The config file is not valid TOML.' },
+  OPS_ERR_CONFIG_INVALID: { exit: 78, summary: 'A config value is missing, unknown or of the wrong type.' },
+  OPS_ERR_EXPR_SYNTAX: { exit: 64, summary: 'An expression (filter or condition) could not be parsed.' },
+  OPS_ERR_USAGE: { exit: 64, summary: 'A command-line argument or option is invalid.' },
+  OPS_ERR_PROCFS: { exit: 74, summary: 'The procfs root could not be read.' },
+  OPS_ERR_SNAPSHOT_READ: { exit: 66, summary: 'A snapshot file could not be read or is not an opsctl snapshot.' },
+  OPS_ERR_LISTEN: { exit: 69, summary: 'A server could not bind its listen address.' },
+  OPS_ERR_SHUTDOWN_TIMEOUT: { exit: 70, summary: 'Graceful shutdown did not finish before its deadline.' },
+  OPS_ERR_WEBHOOK: { exit: 69, summary: 'A webhook delivery failed after all retries.' },
+  OPS_ERR_INTERNAL: { exit: 70, summary: 'An unexpected internal error (a bug: please report it).' },
+} as const satisfies Record<string, { exit: number; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface OpsErrorOptions {
+  /** Structured context (file, line, key, column...) that callers and logs can read. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * An error with a stable code. Expected outcomes (a probe fails, a process vanished) are
+ * values, not OpsErrors; OpsError is for what the user must fix or what we cannot go on from.
+ *
+ * @example
+ *   throw new OpsError('OPS_ERR_CONFIG_INVALID', 'examples/opsctl.toml:4: listen: expected host:port');
+ */
+export class OpsError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: OpsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OpsError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** The process exit code for this error (sysexits-style). */
+  get exitCode(): number {
+    return errorCodes[this.code].exit;
+  }
+}
+
+export function isOpsError(err: unknown, code?: ErrorCode): err is OpsError {
+  return err instanceof OpsError && (code === undefined || err.code === code);
+}
+
+/** Node's errno code of an error, if it has one (ENOENT, ESRCH, EACCES...). */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}

@@ -1,0 +1,46 @@
+// The fastify factory every serving tool uses: /metrics, /healthz, /readyz, and coded listen errors.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { OpsError, errnoCode } from './errors.ts';
+
+export interface HttpServerOptions {
+  registry: Registry;
+  log: Logger;
+  /** Readiness: names of the units that are not ready yet; empty means ready. */
+  notReady?: () => string[];
+}
+
+/**
+ * A fastify instance with the endpoints every opsctl service serves. Tools add their own routes
+ * before calling `listen`.
+ */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const loggerInstance: FastifyBaseLogger = options.log.child({ module: 'http' });
+  const app = Fastify({ loggerInstance, disableRequestLogging: true, return503OnClosing: true });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await options.registry.metrics();
+    return reply.type(options.registry.contentType).send(body);
+  });
+  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
+  app.get('/readyz', async (_req, reply) => {
+    const waiting = options.notReady?.() ?? [];
+    if (waiting.length === 0) return reply.type('text/plain').send('ready\n');
+    return reply.code(503).type('text/plain').send(`not ready: ${waiting.join(', ')}\n`);
+  });
+  return app;
+}
+
+/** Listens on host:port and returns the bound address ("127.0.0.1:40123"); OPS_ERR_LISTEN on failure. */
+export async function listen(app: FastifyInstance, address: { host: string; port: number }): Promise<string> {
+  try {
+    await app.listen({ host: address.host, port: address.port });
+  } catch (err) {
+    throw new OpsError('OPS_ERR_LISTEN', `cannot listen on ${address.host}:${address.port} (${errnoCode(err) ?? String(err)})`, {
+      details: { ...address }, cause: err,
+    });
+  }
+  const bound = app.server.address();
+  if (bound === null || typeof bound === 'string') return String(bound);
+  return bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+}

@@ -1,0 +1,36 @@
+// The pino root logger: JSON by default, pretty on request; always on stderr so stdout stays for output.
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { useColor } from './tty.ts';
+
+export type { Logger } from 'pino';
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+export const logFormats = ['json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  format?: LogFormat;
+  /** File descriptor to write to (default 2, stderr). */
+  fd?: number;
+}
+
+/**
+ * Creates the root logger. Children carry context: `log.child({ module: 'oom' })`.
+ * Messages are short and fixed; data goes in fields.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const fd = options.fd ?? 2;
+  if (options.format === 'pretty') {
+    const stream = pretty({ destination: fd, sync: true, colorize: useColor(fd), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    return pino({ level, base: undefined }, stream);
+  }
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd, sync: true }));
+}
+
+/** A logger that discards everything (tests, library use). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
