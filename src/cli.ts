@@ -2,7 +2,7 @@
 // Entry point: builds the commander program from each tool's command.ts and maps errors to exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { isOpsError } from './core/errors.ts';
-import { logFormats, logLevels } from './core/log.ts';
+import { logFormats, logLevels } from './core/command.ts';
 import { versionCommand } from './version/command.ts';
 import { psCommand, snapshotCommand } from './proc/command.ts';
 import { oomCommand } from './proc/oom/command.ts';

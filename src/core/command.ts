@@ -1,6 +1,12 @@
 // What every command's action needs from the global options: a logger, and output helpers.
+// Kept free of heavy imports: `opsctl ps` and `--help` must not load the logging or HTTP stacks.
 import type { Command } from 'commander';
-import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.ts';
+import type { Logger } from 'pino';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+export const logFormats = ['json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
 
 export interface GlobalOptions {
   logLevel: LogLevel;
@@ -13,8 +19,9 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return { logLevel: o.logLevel ?? 'info', logFormat: o.logFormat ?? 'json' };
 }
 
-/** The root logger configured by the global options. */
-export function commandLogger(cmd: Command): Logger {
+/** The root logger configured by the global options (loads pino on first use). */
+export async function commandLogger(cmd: Command): Promise<Logger> {
+  const { createLogger } = await import('./log.ts');
   const g = globalOptions(cmd);
   return createLogger({ level: g.logLevel, format: g.logFormat });
 }

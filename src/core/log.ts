@@ -1,13 +1,10 @@
 // The pino root logger: JSON by default, pretty on request; always on stderr so stdout stays for output.
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from './command.ts';
 import { useColor } from './tty.ts';
 
 export type { Logger } from 'pino';
-export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof logLevels)[number];
-export const logFormats = ['json', 'pretty'] as const;
-export type LogFormat = (typeof logFormats)[number];
 
 export interface LoggerOptions {
   level?: LogLevel;
