@@ -55,12 +55,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
+/** Runs the CLI as a program: exit code on process.exitCode, a closed stdout pipe is not an error. */
+export async function run(argv: string[]): Promise<void> {
   // A closed pipe (`opsctl ps | head`) is the reader's choice, not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  const code = await main(process.argv.slice(2));
-  process.exitCode = code;
+  process.exitCode = await main(argv);
 }
+
+if (import.meta.main) await run(process.argv.slice(2));

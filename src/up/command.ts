@@ -1,6 +1,46 @@
-// `opsctl up`: every service the config enables, in one process (placeholder).
+// `opsctl up`: every service the config enables, in one process, stopped in order on SIGTERM/SIGINT.
 import { Command } from 'commander';
+import { globalOptions, writeOut } from '../core/command.ts';
+
+interface UpFlags {
+  config?: string;
+  checkConfig?: boolean;
+  listen?: string;
+}
 
 export function upCommand(): Command {
-  return new Command('up').description('run every service the config enables').action(() => undefined);
+  return new Command('up')
+    .description('run every service the config enables: metrics/health endpoint, OOM watcher')
+    .option('-c, --config <file>', 'TOML config file (keys may also come from OPSCTL_* variables)')
+    .option('--check-config', 'validate the config and exit (0 valid, 78 invalid)')
+    .option('--listen <host:port>', 'override the listen address of /metrics, /healthz, /readyz')
+    .addHelpText('after', `
+Environment: OPSCTL_LISTEN, OPSCTL_LOG__LEVEL, OPSCTL_OOM__INTERVAL... ("__" nests a section).
+Precedence: config file < environment < flags.
+
+Examples:
+  opsctl up --config examples/opsctl.toml
+  opsctl up --config /etc/opsctl/opsctl.toml --check-config
+  OPSCTL_OOM__ENABLED=false opsctl up --listen 127.0.0.1:0`)
+    .action(async (flags: UpFlags, cmd: Command) => {
+      const { loadConfig } = await import('../core/config.ts');
+      const { upConfigSchema } = await import('./config.ts');
+      const g = globalOptions(cmd);
+      const root = cmd.parent;
+      const cli = (name: string): boolean => root?.getOptionValueSource(name) === 'cli';
+      const config = loadConfig({
+        schema: upConfigSchema,
+        file: flags.config,
+        env: process.env,
+        flags: {
+          listen: flags.listen,
+          'log.level': cli('logLevel') ? g.logLevel : undefined,
+          'log.format': cli('logFormat') ? g.logFormat : undefined,
+        },
+        flagNames: { listen: '--listen', 'log.level': '--log-level', 'log.format': '--log-format' },
+      });
+      if (flags.checkConfig) return writeOut(`config ok${flags.config ? `: ${flags.config}` : ''}\n`);
+      const { runUp } = await import('./up.ts');
+      await runUp(config);
+    });
 }

@@ -1,0 +1,48 @@
+// End to end: `opsctl up` starts every service of the config, serves its endpoints, stops on SIGTERM.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { collect, repoRoot, runCli, startCli, waitForLine } from './helpers/cli.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'opsctl-up-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('the example config is valid', async () => {
+  const res = await runCli(['up', '--config', join(repoRoot, 'examples/opsctl.toml'), '--check-config']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /config ok/);
+});
+
+test('a bad config names file, line and key, with exit 78', async () => {
+  const res = await runCli(['up', '--config', join(repoRoot, 'test/testdata/bad-up.toml'), '--check-config']);
+  assert.equal(res.code, 78);
+  assert.match(res.stderr, /OPS_ERR_CONFIG_INVALID: .*bad-up\.toml:4: key "log\.level": /);
+});
+
+test('up serves /metrics, /healthz, /readyz and stops cleanly on SIGTERM', async () => {
+  const config = join(tmp, 'up.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\n[log]\nformat = "json"\n[oom]\ninterval = "200ms"\n');
+  const child = startCli(['up', '--config', config]);
+  const done = collect(child, 30_000);
+  try {
+    const listening = await waitForLine(child, /"msg":"listening"/);
+    const address = (JSON.parse(listening) as { address: string }).address;
+    const up = await waitForLine(child, /"msg":"up"/);
+    assert.match(up, /"services":\["http","oom"\]/);
+    const metrics = await fetch(`http://${address}/metrics`);
+    assert.equal(metrics.status, 200);
+    const body = await metrics.text();
+    assert.match(body, /^opsctl_build_info\{/m);
+    assert.match(body, /^opsctl_oom_kills_total/m);
+    assert.equal((await fetch(`http://${address}/healthz`)).status, 200);
+    assert.equal((await fetch(`http://${address}/readyz`)).status, 200);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(res.signal, null);
+  assert.match(res.stderr, /"msg":"stopped"/);
+});
