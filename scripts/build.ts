@@ -4,7 +4,12 @@ import { rmSync, writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url);
 rmSync(new URL('dist', root), { recursive: true, force: true });
-execFileSync(process.execPath, [new URL('node_modules/typescript/bin/tsc', root).pathname, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, [new URL('node_modules/typescript/bin/tsc', root).pathname, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+} catch {
+  console.error('build failed: tsc reported the errors above');
+  process.exit(1);
+}
 
 let commit = 'unknown';
 try {

@@ -11,7 +11,6 @@ import { ProcFs } from './procfs.ts';
 import { compileFilter, defaultColumns, defaultTreeColumns, parseColumns, parseSort, queryProcesses, type QueryOptions } from './ps.ts';
 import { renderCsv, renderJson, renderNdjson, renderTable } from './render.ts';
 import { CpuSampler } from './sampler.ts';
-import { diffSnapshots, readSnapshot, renderDiff, takeSnapshot } from './snapshot.ts';
 import { buildForest } from './tree.ts';
 
 interface PsFlags {
@@ -156,6 +155,7 @@ Examples:
   opsctl snapshot -o after.json
   opsctl snapshot diff before.json after.json`)
     .action(async (flags: { out?: string; interval: number; 'path.procfs': string }) => {
+      const { takeSnapshot } = await import('./snapshot.ts');
       const snap = await takeSnapshot(new ProcFs({ root: flags['path.procfs'] }), flags.interval);
       const text = `${JSON.stringify(snap, null, 2)}\n`;
       if (flags.out === undefined) return writeOut(text);
@@ -170,6 +170,7 @@ Examples:
     .addOption(new Option('--top <n>', 'how many CPU and RSS changes to list').argParser(countArg).default(10))
     .addHelpText('after', '\nExample:\n  opsctl snapshot diff before.json after.json --top 5')
     .action(async (before: string, after: string, flags: { json?: boolean; top: number }) => {
+      const { diffSnapshots, readSnapshot, renderDiff } = await import('./snapshot.ts');
       const diff = diffSnapshots(readSnapshot(before), readSnapshot(after), flags.top);
       return writeOut(flags.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff));
     });

@@ -29,19 +29,27 @@ export interface ProcStat {
 export function parseStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const f = text.slice(close + 2).split(' ');
-  if (f.length < 22) return undefined;
-  const n = (i: number): number => Number(f[i]);
+  if (open < 1 || close < open || text.charCodeAt(close + 1) !== 32) return undefined;
+  // Fields after ")": index 0 is the state. Read the 22 we need by scanning, without split():
+  // this runs for every process on every refresh.
+  const f: number[] = [0];
+  let pos = close + 4;
+  for (let i = 1; i < 22; i++) {
+    const next = text.indexOf(' ', pos);
+    if (next < 0 && i < 21) return undefined;
+    const end = next < 0 ? text.length : next;
+    f.push(Number(text.slice(pos, end)));
+    pos = end + 1;
+  }
   const stat: ProcStat = {
     pid: Number(text.slice(0, open - 1)),
     comm: text.slice(open + 1, close),
-    state: f[0] ?? '?',
-    ppid: n(1), pgrp: n(2), session: n(3), tty: n(4),
-    utime: n(11), stime: n(12), priority: n(15), nice: n(16), threads: n(17),
-    starttime: n(19), vsize: n(20), rssPages: n(21),
+    state: text.charAt(close + 2),
+    ppid: f[1] as number, pgrp: f[2] as number, session: f[3] as number, tty: f[4] as number,
+    utime: f[11] as number, stime: f[12] as number, priority: f[15] as number, nice: f[16] as number, threads: f[17] as number,
+    starttime: f[19] as number, vsize: f[20] as number, rssPages: f[21] as number,
   };
-  return Number.isFinite(stat.pid) && Number.isFinite(stat.starttime) ? stat : undefined;
+  return Number.isFinite(stat.pid) && Number.isFinite(stat.starttime) && Number.isFinite(stat.ppid) ? stat : undefined;
 }
 
 /** /proc/<pid>/status as key -> value (first word of the value for numeric keys is the caller's job). */

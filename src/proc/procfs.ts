@@ -1,6 +1,6 @@
 // Reads processes from a procfs root (default /proc; tests point it at fixtures). Only the files a
 // caller needs are read, and a process that exits mid-read is skipped, never an error.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { OpsError, errnoCode } from '../core/errors.ts';
 import { cgroupLabels } from './labels.ts';
@@ -108,8 +108,7 @@ export class ProcFs {
 
   /** /proc/<pid>/stat parsed, or undefined when the process is gone. */
   stat(pid: number): ProcStat | undefined {
-    const text = this.readText(`${pid}/stat`, 'utf8');
-    return text === undefined ? undefined : parseStat(text);
+    return this.#statOf(pid, false)?.stat;
   }
 
   /**
@@ -117,8 +116,10 @@ export class ProcFs {
    * being read. `cpu` here is the lifetime average (as ps shows it); the sampler replaces it.
    */
   process(pid: number, needs: ReadonlySet<Need>, nowSeconds: number): ProcessInfo | undefined {
-    const st = this.stat(pid);
-    if (!st) return undefined;
+    const owner = needs.has('owner');
+    const read = this.#statOf(pid, owner);
+    if (!read) return undefined;
+    const st = read.stat;
     const host = this.host();
     const start = host.bootTime + st.starttime / host.clockTicks;
     const cpuSeconds = (st.utime + st.stime) / host.clockTicks;
@@ -132,12 +133,8 @@ export class ProcFs {
       rss, vsz: st.vsize, start: Math.round(start), age: Math.round(age), time: round2(cpuSeconds),
       startTicks: st.starttime, cpuTicks: st.utime + st.stime,
     };
-    if (needs.has('owner')) {
-      try {
-        p.uid = statSync(`${this.root}/${pid}`).uid;
-      } catch (err) {
-        if (isGone(err)) return undefined;
-      }
+    if (owner) {
+      p.uid = read.uid;
       p.user = this.userName(p.uid);
     }
     if (needs.has('cmdline')) {
@@ -181,6 +178,15 @@ export class ProcFs {
    * readFileSync's stat-then-read costs more); undefined when missing or unreadable.
    */
   readText(rel: string, encoding: 'latin1' | 'utf8' = 'latin1'): string | undefined {
+    return this.#read(rel, encoding, false)?.text;
+  }
+
+  /**
+   * One open, one read (a short read is the end: procfs files are generated whole), one close;
+   * with `owner`, an fstat of the open file gives the owning uid, which for /proc/<pid>/* is the
+   * process's effective uid.
+   */
+  #read(rel: string, encoding: 'latin1' | 'utf8', owner: boolean): { text: string; uid: number } | undefined {
     let fd: number;
     try {
       fd = openSync(`${this.root}/${rel}`, 'r');
@@ -195,22 +201,26 @@ export class ProcFs {
           this.#buf.copy(bigger);
           this.#buf = bigger;
         }
-        const n = readSync(fd, this.#buf, len, this.#buf.length - len, null);
-        if (n === 0) break;
+        const want = this.#buf.length - len;
+        const n = readSync(fd, this.#buf, len, want, null);
         len += n;
+        if (n < want) break;
       }
-      return encoding === 'utf8' ? this.#buf.toString('utf8', 0, len) : this.#buf.toString('latin1', 0, len);
+      const text = encoding === 'utf8' ? this.#buf.toString('utf8', 0, len) : this.#buf.toString('latin1', 0, len);
+      return { text, uid: owner ? fstatSync(fd).uid : -1 };
     } catch {
       return undefined;
     } finally {
       closeSync(fd);
     }
   }
-}
 
-function isGone(err: unknown): boolean {
-  const code = errnoCode(err);
-  return code === 'ENOENT' || code === 'ESRCH';
+  /** /proc/<pid>/stat and, with `owner`, the process's effective uid. */
+  #statOf(pid: number, owner: boolean): { stat: ProcStat; uid: number } | undefined {
+    const r = this.#read(`${pid}/stat`, 'utf8', owner);
+    const stat = r === undefined ? undefined : parseStat(r.text);
+    return stat === undefined ? undefined : { stat, uid: (r as { uid: number }).uid };
+  }
 }
 
 function round1(v: number): number {

@@ -27,14 +27,20 @@ export function renderTable(rows: readonly ProcessInfo[] | readonly TreeRow[], o
     cells.push(columns.map((c, i) => (i === treeCol ? prefix : '') + formatField(p, c)));
   }
   const headers = columns.map((c) => fields[c].header);
-  const widths = headers.map((h, i) => cells.reduce((w, r) => Math.max(w, (r[i] as string).length), h.length));
+  const right = columns.map((c) => 'right' in fields[c]);
+  const widths = headers.map((h) => h.length);
+  for (const row of cells) {
+    for (let i = 0; i < row.length; i++) if ((row[i] as string).length > (widths[i] as number)) widths[i] = (row[i] as string).length;
+  }
+  const last = columns.length - 1;
   const line = (values: readonly string[]): string => {
-    const parts = values.map((v, i) => {
-      const col = columns[i] as FieldName;
-      if (i === values.length - 1 && !('right' in fields[col])) return v;
-      return 'right' in fields[col] ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number);
-    });
-    const text = parts.join('  ');
+    let text = '';
+    for (let i = 0; i <= last; i++) {
+      const v = values[i] as string;
+      if (i > 0) text += '  ';
+      if (right[i]) text += v.padStart(widths[i] as number);
+      else text += i === last ? v : v.padEnd(widths[i] as number);
+    }
     return options.width !== undefined && text.length > options.width ? text.slice(0, options.width) : text;
   };
   const out: string[] = [];
