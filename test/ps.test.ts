@@ -1,25 +1,45 @@
 // End to end: `opsctl ps` and `opsctl snapshot` against the live /proc.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cliPath, runCli } from './helpers/cli.ts';
 
-const pidsNow = (): Set<number> => new Set(readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number));
+/** pid -> start time (field 22 of stat), so a pid reused during the run is not mistaken for one process. */
+function pidsNow(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      out.set(Number(n), stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
 const tmp = mkdtempSync(join(tmpdir(), 'opsctl-ps-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('ps --json is valid JSON whose pids match /proc', async () => {
+  const startedAt = Date.now() / 1000;
   const before = pidsNow();
   const res = await runCli(['ps', '--json']);
   const afterPids = pidsNow();
   assert.equal(res.code, 0, res.stderr);
   const list = JSON.parse(res.stdout) as Array<Record<string, unknown>>;
   const seen = new Set(list.map((p) => p.pid as number));
-  for (const pid of seen) assert.ok(before.has(pid) || afterPids.has(pid), `pid ${pid} was never in /proc`);
-  for (const pid of before) if (afterPids.has(pid)) assert.ok(seen.has(pid), `pid ${pid} lived through the run but is missing`);
+  for (const p of list) {
+    // Other test files run alongside: a pid neither listing saw must be one that started meanwhile.
+    const known = before.has(p.pid as number) || afterPids.has(p.pid as number);
+    assert.ok(known || (p.start as number) >= Math.floor(startedAt) - 1, `pid ${String(p.pid)} was never in /proc`);
+  }
+  for (const [pid, start] of before) {
+    if (afterPids.get(pid) === start) assert.ok(seen.has(pid), `pid ${pid} lived through the run but is missing`);
+  }
   const init = list.find((p) => p.pid === 1);
   assert.ok(init);
   for (const key of ['ppid', 'user', 'state', 'name', 'cmd', 'threads', 'cpu', 'mem', 'rss', 'vsz', 'start', 'age', 'cgroup']) {

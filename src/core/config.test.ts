@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { duration, listenAddress, loadConfig, locateKeys, size, validate } from './config.ts';
-import { OpsError, isOpsError } from './errors.ts';
+import { isOpsError, type OpsError } from './errors.ts';
 
 const data = (name: string): string => new URL(`./testdata/${name}`, import.meta.url).pathname;
 

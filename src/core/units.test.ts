@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, formatSize, parseDurationMs, parseSize } from './units.ts';
+import { durationUnit, formatDuration, formatSize, parseDurationMs, parseSize, sizeUnit } from './units.ts';
 
 test('durations', () => {
   assert.equal(parseDurationMs('250ms'), 250);
@@ -17,6 +17,13 @@ test('sizes', () => {
   assert.equal(parseSize('1.5GB'), 1_500_000_000);
   assert.equal(parseSize('4KiB'), 4096);
   for (const bad of ['', 'MiB', '5 XB', '-1', '1mib']) assert.equal(parseSize(bad), undefined, bad);
+});
+
+test('unit lookups ignore inherited names', () => {
+  assert.equal(sizeUnit('constructor'), undefined);
+  assert.equal(durationUnit('toString'), undefined);
+  assert.equal(sizeUnit('MiB'), 1048576);
+  assert.equal(durationUnit('h'), 3_600_000);
 });
 
 test('formatting', () => {

@@ -35,12 +35,12 @@ export function parseDurationMs(text: string): number | undefined {
 
 /** The number of bytes in a size unit ("MiB" -> 1048576), or undefined. */
 export function sizeUnit(suffix: string): number | undefined {
-  return sizeUnits[suffix];
+  return Object.hasOwn(sizeUnits, suffix) ? sizeUnits[suffix] : undefined;
 }
 
 /** The number of milliseconds in a duration unit ("h" -> 3600000), or undefined. */
 export function durationUnit(suffix: string): number | undefined {
-  return durationUnits[suffix];
+  return Object.hasOwn(durationUnits, suffix) ? durationUnits[suffix] : undefined;
 }
 
 /**
@@ -50,7 +50,7 @@ export function durationUnit(suffix: string): number | undefined {
 export function parseSize(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGTP]i?B|B)?$/.exec(text);
   if (m === null) return undefined;
-  const unit = m[2] === undefined ? 1 : sizeUnits[m[2]];
+  const unit = m[2] === undefined ? 1 : sizeUnit(m[2]);
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
 }
 

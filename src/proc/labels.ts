@@ -41,12 +41,12 @@ export function cgroupLabels(path: string): CgroupLabels {
     let matched = false;
     for (const [re, runtime] of runtimePrefixes) {
       const m = re.exec(seg);
-      if (m) { labels.container = m[1] as string; labels.runtime = runtime; matched = true; break; }
+      if (m) { labels.container = m[1]; labels.runtime = runtime; matched = true; break; }
     }
     if (matched) continue;
     const id = bareId.exec(seg);
     if (id && i > 0) {
-      labels.container = id[1] as string;
+      labels.container = id[1];
       const parent = segments[i - 1] as string;
       if (parent === 'docker') labels.runtime = 'docker';
       else if (parent === 'libpod_parent') labels.runtime = 'podman';

@@ -58,7 +58,7 @@ export function sortProcesses(list: ProcessInfo[], keys: readonly SortKey[]): Pr
   });
 }
 
-function compareValues(a: unknown, b: unknown, numeric: boolean): number {
+function compareValues(a: string | number | undefined, b: string | number | undefined, numeric: boolean): number {
   if (a === b) return 0;
   if (a === undefined) return 1;
   if (b === undefined) return -1;

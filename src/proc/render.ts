@@ -60,7 +60,7 @@ export function renderCsv(processes: readonly ProcessInfo[], columns: readonly F
   return `${rows.join('\r\n')}\r\n`;
 }
 
-function csvCell(v: unknown): string {
+function csvCell(v: string | number | undefined | null): string {
   if (v === undefined || v === null) return '';
   const s = String(v);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
