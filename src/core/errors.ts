@@ -6,6 +6,7 @@ export const errorCodes = {
   OPS_ERR_CONFIG_PARSE: { exit: 78, summary: 'The config file is not valid TOML.' },
   OPS_ERR_CONFIG_INVALID: { exit: 78, summary: 'A config value is missing, unknown or of the wrong type.' },
   OPS_ERR_EXPR_SYNTAX: { exit: 64, summary: 'An expression (filter or condition) could not be parsed.' },
+  OPS_ERR_EXPR_FIELD: { exit: 64, summary: 'An expression names a field the record does not have.' },
   OPS_ERR_USAGE: { exit: 64, summary: 'A command-line argument or option is invalid.' },
   OPS_ERR_PROCFS: { exit: 74, summary: 'The procfs root could not be read.' },
   OPS_ERR_SNAPSHOT_READ: { exit: 66, summary: 'A snapshot file could not be read or is not an opsctl snapshot.' },

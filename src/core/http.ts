@@ -1,5 +1,5 @@
 // The fastify factory every serving tool uses: /metrics, /healthz, /readyz, and coded listen errors.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { OpsError, errnoCode } from './errors.ts';
@@ -17,7 +17,9 @@ export interface HttpServerOptions {
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const loggerInstance: FastifyBaseLogger = options.log.child({ module: 'http' });
-  const app = Fastify({ loggerInstance, disableRequestLogging: true, return503OnClosing: true });
+  // Scrapes and probes are frequent: per-request logs would drown everything else.
+  const logController = new LogController({ disableRequestLogging: true });
+  const app = Fastify({ loggerInstance, logController, return503OnClosing: true });
   app.get('/metrics', async (_req, reply) => {
     const body = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(body);
