@@ -1,11 +1,11 @@
 // Terminal capabilities: colour only on a TTY, and never when NO_COLOR is set (https://no-color.org).
-import { isatty } from 'node:tty';
-
 /** Whether output on this fd may use ANSI colours. FORCE_COLOR=1 forces them on (tests, pagers). */
 export function useColor(fd = 1, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
-  return isatty(fd) && env.TERM !== 'dumb';
+  // process.stdout/stderr know whether they are terminals; node:tty (and net with it) loads only if they are.
+  const stream = fd === 2 ? process.stderr : fd === 1 ? process.stdout : undefined;
+  return stream?.isTTY === true && env.TERM !== 'dumb';
 }
 
 export interface Palette {

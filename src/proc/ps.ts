@@ -51,19 +51,17 @@ export function sortProcesses(list: ProcessInfo[], keys: readonly SortKey[]): Pr
   if (keys.length === 0) return list;
   return list.sort((a, b) => {
     for (const { field, descending } of keys) {
-      const c = compareValues(a[field], b[field], fields[field].kind === 'number');
+      const x = a[field];
+      const y = b[field];
+      if (x === y) continue;
+      // Missing values go last whichever the direction.
+      if (x === undefined) return 1;
+      if (y === undefined) return -1;
+      const c = fields[field].kind === 'number' ? (x as number) - (y as number) : String(x) < String(y) ? -1 : 1;
       if (c !== 0) return descending ? -c : c;
     }
     return a.pid - b.pid;
   });
-}
-
-function compareValues(a: string | number | undefined, b: string | number | undefined, numeric: boolean): number {
-  if (a === b) return 0;
-  if (a === undefined) return 1;
-  if (b === undefined) return -1;
-  if (numeric) return (a as number) - (b as number);
-  return String(a) < String(b) ? -1 : 1;
 }
 
 /**

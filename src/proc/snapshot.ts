@@ -106,7 +106,7 @@ export function diffSnapshots(a: Snapshot, b: Snapshot, top = 10): SnapshotDiff 
 
 /** The diff for humans. */
 export function renderDiff(d: SnapshotDiff): string {
-  const label = (p: ProcessRef): string => `${String(p.pid).padStart(7)}  ${p.user ?? ''}  ${p.cmd || p.name || ''}`;
+  const label = (p: ProcessRef): string => [String(p.pid).padStart(7), p.user, p.cmd || p.name].filter(Boolean).join('  ');
   const out: string[] = [`snapshot diff ${d.from} -> ${d.to}`];
   out.push('', `started (${d.started.length}):`, ...d.started.map((p) => `  + ${label(p)}`));
   out.push('', `gone (${d.gone.length}):`, ...d.gone.map((p) => `  - ${label(p)}`));
