@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { collect, repoRoot, runCli, startCli, waitForLine } from './helpers/cli.ts';
+import { requireTool } from './helpers/tools.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsctl-up-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,7 +23,7 @@ test('a bad config names file, line and key, with exit 78', async () => {
   assert.match(res.stderr, /OPS_ERR_CONFIG_INVALID: .*bad-up\.toml:4: key "log\.level": /);
 });
 
-test('up serves /metrics, /healthz, /readyz and stops cleanly on SIGTERM', async () => {
+test('up serves /metrics, /healthz, /readyz and stops cleanly on SIGTERM', async (t) => {
   const config = join(tmp, 'up.toml');
   writeFileSync(config, 'listen = "127.0.0.1:0"\n[log]\nformat = "json"\n[oom]\ninterval = "200ms"\n');
   const child = startCli(['up', '--config', config]);
@@ -36,6 +38,11 @@ test('up serves /metrics, /healthz, /readyz and stops cleanly on SIGTERM', async
     const body = await metrics.text();
     assert.match(body, /^opsctl_build_info\{/m);
     assert.match(body, /^opsctl_oom_kills_total/m);
+    const promtool = requireTool(t, 'promtool', 'prometheus');
+    if (promtool) {
+      const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
+    }
     assert.equal((await fetch(`http://${address}/healthz`)).status, 200);
     assert.equal((await fetch(`http://${address}/readyz`)).status, 200);
   } finally {

@@ -20,6 +20,7 @@ test('serves /metrics, /healthz and /readyz on a real port', async (t) => {
   for (const name of ['opsctl_build_info', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_active_handles', 'process_cpu_seconds_total']) {
     assert.match(body, new RegExp(`^${name}`, 'm'), name);
   }
+  assert.doesNotMatch(body, /^# TYPE \w+_total gauge$/m, 'no gauge is named like a counter');
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
   const notReady = await fetch(`${base}/readyz`);
   assert.equal(notReady.status, 503);

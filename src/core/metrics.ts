@@ -23,7 +23,14 @@ export interface RegistryOptions {
 /** A registry with opsctl_build_info and, unless disabled, process and runtime metrics. */
 export function createRegistry(options: RegistryOptions = {}): Registry {
   const registry = new Registry();
-  if (options.runtime !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  if (options.runtime !== false) {
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+    // prom-client also exports these sums as gauges named *_total, which Prometheus reserves for
+    // counters (promtool rejects them); the per-type gauges it keeps carry the same numbers.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const info = versionInfo();
   const build = new Gauge({
     name: fqName('opsctl', 'build_info'),
