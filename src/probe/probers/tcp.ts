@@ -1,0 +1,13 @@
+// The tcp prober (placeholder until implemented).
+import { z } from 'zod';
+import type { Prober } from '../types.ts';
+
+const schema = z.strictObject({});
+
+export const tcp = {
+  schema,
+  probe() {
+    return Promise.resolve({ success: false, reason: 'tcp prober not implemented yet', phases: {}, details: {} });
+  },
+  metrics: () => [],
+} satisfies Prober<typeof schema>;
