@@ -1,7 +1,7 @@
 // The probe config: modules (a prober plus its settings) and targets, as blackbox_exporter users
 // know them. Module schemas come from the probers map, so a new prober needs no change here.
 import { z } from 'zod';
-import { duration, listenAddress } from '../core/config.ts';
+import { duration } from '../core/config.ts';
 import { compile, type Expr } from '../core/expr.ts';
 import { isOpsError } from '../core/errors.ts';
 import { proberNames, probers, type ProberName } from './probers/index.ts';
