@@ -21,13 +21,14 @@ const common = {
   conditions: z.array(condition).default([]),
 };
 
-function moduleOf<N extends ProberName>(name: N) {
-  return probers[name].schema.extend({ prober: z.literal(name), ...common });
-}
-
 /** One module: `prober = "http"`, the common keys, and the prober's own keys, strictly. */
 export const moduleSchema = z.discriminatedUnion('prober', [
-  moduleOf('http'), moduleOf('tcp'), moduleOf('icmp'), moduleOf('dns'), moduleOf('tls'), moduleOf('grpc'),
+  probers.http.schema.extend({ prober: z.literal('http'), ...common }),
+  probers.tcp.schema.extend({ prober: z.literal('tcp'), ...common }),
+  probers.icmp.schema.extend({ prober: z.literal('icmp'), ...common }),
+  probers.dns.schema.extend({ prober: z.literal('dns'), ...common }),
+  probers.tls.schema.extend({ prober: z.literal('tls'), ...common }),
+  probers.grpc.schema.extend({ prober: z.literal('grpc'), ...common }),
 ]);
 export type ModuleConfig = z.output<typeof moduleSchema>;
 
