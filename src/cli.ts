@@ -6,6 +6,7 @@ import { logFormats, logLevels } from './core/command.ts';
 import { versionCommand } from './version/command.ts';
 import { psCommand, snapshotCommand } from './proc/command.ts';
 import { oomCommand } from './proc/oom/command.ts';
+import { probeCommand } from './probe/command.ts';
 import { upCommand } from './up/command.ts';
 
 /** The whole `opsctl` command tree. Tests build it to run commands in-process. */
@@ -21,6 +22,8 @@ Examples:
   opsctl ps --tree --filter "ppid==$$"      your shell's children, as a tree
   opsctl snapshot -o before.json            a JSON snapshot of the host and every process
   opsctl oom watch --json                   report OOM kills as they happen
+  opsctl probe https://example.com          check a target once (also tcp://, dns://...)
+  opsctl probe serve --config probes.toml   scheduled probes, /metrics, blackbox-compatible /probe
   opsctl up --config examples/opsctl.toml   every service the config enables
 
 Exit codes: 0 ok, 1 a check failed, 64 usage or expression error, 66 missing input,
@@ -28,6 +31,7 @@ Exit codes: 0 ok, 1 a check failed, 64 usage or expression error, 66 missing inp
   program.addCommand(psCommand());
   program.addCommand(snapshotCommand());
   program.addCommand(oomCommand());
+  program.addCommand(probeCommand());
   program.addCommand(upCommand());
   program.addCommand(versionCommand());
   return program;

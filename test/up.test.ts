@@ -53,3 +53,41 @@ test('up serves /metrics, /healthz, /readyz and stops cleanly on SIGTERM', async
   assert.equal(res.signal, null);
   assert.match(res.stderr, /"msg":"stopped"/);
 });
+
+test('up with [probe] serves /probe and the probe metrics on its own address, and reloads on SIGHUP', async () => {
+  const probes = join(tmp, 'probes.toml');
+  writeFileSync(probes, 'listen = "127.0.0.1:1"  # not used under up\n[[targets]]\nname = "self"\ntarget = "127.0.0.1:1"\nmodule = "tcp_connect"\ninterval = "200ms"\ntimeout = "200ms"\n');
+  const config = join(tmp, 'up-probe.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\n[oom]\nenabled = false\n[probe]\nenabled = true\nconfig = "probes.toml"\n');
+  const child = startCli(['up', '--config', config]);
+  const done = collect(child, 30_000);
+  try {
+    const listening = await waitForLine(child, /"msg":"listening"/);
+    const address = (JSON.parse(listening) as { address: string }).address;
+    assert.match(await waitForLine(child, /"msg":"up"/), /"services":\["http","probe"\]/);
+    const probe = await fetch(`http://${address}/probe?target=${address}&module=tcp_connect`);
+    assert.equal(probe.status, 200);
+    assert.match(await probe.text(), /^probe_success 1$/m);
+    let metrics = '';
+    for (let i = 0; i < 50 && !/^probe_success\{name="self"/m.test(metrics); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      metrics = await (await fetch(`http://${address}/metrics`)).text();
+    }
+    assert.match(metrics, /^probe_success\{name="self",target="127\.0\.0\.1:1",module="tcp_connect"\} 0$/m);
+    assert.match(metrics, /^opsctl_build_info\{/m);
+    child.kill('SIGHUP');
+    await waitForLine(child, /"msg":"config reloaded"/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+});
+
+test('[probe] enabled without a config file is a config error', async () => {
+  const config = join(tmp, 'up-probe-bad.toml');
+  writeFileSync(config, '[probe]\nenabled = true\n');
+  const res = await runCli(['up', '--config', config, '--check-config']);
+  assert.equal(res.code, 78);
+  assert.match(res.stderr, /up-probe-bad\.toml:1: key "probe\.config": probe\.enabled needs probe\.config/);
+});

@@ -44,3 +44,14 @@ test('fqName joins parts and rejects invalid names', () => {
   assert.equal(fqName('probe', '', 'success'), 'probe_success');
   assert.throws(() => fqName('bad-name'), TypeError);
 });
+
+test('/metrics appends the exposition blocks after the registry, read at each scrape', async () => {
+  const blocks: Array<() => string> = [];
+  const app = createHttpServer({ registry: createRegistry({ runtime: false }), log: silentLogger(), exposition: blocks });
+  let n = 0;
+  blocks.push(() => `# HELP extra_value An extra family.\n# TYPE extra_value gauge\nextra_value ${++n}\n`);
+  const first = await app.inject('/metrics');
+  assert.match(first.body, /^opsctl_build_info\{[^\n]*\n(.|\n)*# TYPE extra_value gauge\nextra_value 1\n$/m);
+  assert.match((await app.inject('/metrics')).body, /^extra_value 2$/m);
+  await app.close();
+});

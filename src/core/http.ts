@@ -9,6 +9,12 @@ export interface HttpServerOptions {
   log: Logger;
   /** Readiness: names of the units that are not ready yet; empty means ready. */
   notReady?: () => string[];
+  /**
+   * More text-format families for /metrics, appended to the registry's: for series too many or
+   * too dynamic for prom-client (the probe service's per-target results). Read at each scrape;
+   * each block ends in a newline and uses no name the registry has.
+   */
+  exposition?: ReadonlyArray<() => string>;
 }
 
 /**
@@ -21,7 +27,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const logController = new LogController({ disableRequestLogging: true });
   const app = Fastify({ loggerInstance, logController, return503OnClosing: true });
   app.get('/metrics', async (_req, reply) => {
-    const body = await options.registry.metrics();
+    let body = await options.registry.metrics();
+    for (const more of options.exposition ?? []) body += more();
     return reply.type(options.registry.contentType).send(body);
   });
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));

@@ -35,7 +35,7 @@ export async function runProbe(options: RunProbeOptions): Promise<RunProbeResult
     debug: (msg, fields) => { if (options.debug) lines.push(line('debug', started, msg, fields)); },
     info: (msg, fields) => { if (options.debug) lines.push(line('info', started, msg, fields)); },
   };
-  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const timeout = AbortSignal.timeout(Math.ceil(options.timeoutMs));
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   let outcome: Awaited<ReturnType<Prober['probe']>>;
   try {

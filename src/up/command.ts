@@ -10,12 +10,13 @@ interface UpFlags {
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('run every service the config enables: metrics/health endpoint, OOM watcher')
+    .description('run every service the config enables: metrics/health endpoint, OOM watcher, probe service')
     .option('-c, --config <file>', 'TOML config file (keys may also come from OPSCTL_* variables)')
     .option('--check-config', 'validate the config and exit (0 valid, 78 invalid)')
     .option('--listen <host:port>', 'override the listen address of /metrics, /healthz, /readyz')
     .addHelpText('after', `
 Environment: OPSCTL_LISTEN, OPSCTL_LOG__LEVEL, OPSCTL_OOM__INTERVAL... ("__" nests a section).
+With [probe] enabled, /probe, /api/v1/targets and POST /-/reload are served too; SIGHUP reloads the probe config.
 Precedence: config file < environment < flags.
 
 Examples:
@@ -24,11 +25,11 @@ Examples:
   OPSCTL_OOM__ENABLED=false opsctl up --listen 127.0.0.1:0`)
     .action(async (flags: UpFlags, cmd: Command) => {
       const { loadConfig } = await import('../core/config.ts');
-      const { upConfigSchema } = await import('./config.ts');
+      const { resolvePaths, upConfigSchema } = await import('./config.ts');
       const g = globalOptions(cmd);
       const root = cmd.parent;
       const cli = (name: string): boolean => root?.getOptionValueSource(name) === 'cli';
-      const config = loadConfig({
+      const config = resolvePaths(loadConfig({
         schema: upConfigSchema,
         file: flags.config,
         env: process.env,
@@ -38,8 +39,14 @@ Examples:
           'log.format': cli('logFormat') ? g.logFormat : undefined,
         },
         flagNames: { listen: '--listen', 'log.level': '--log-level', 'log.format': '--log-format' },
-      });
-      if (flags.checkConfig) return writeOut(`config ok${flags.config ? `: ${flags.config}` : ''}\n`);
+      }), flags.config);
+      if (flags.checkConfig) {
+        if (config.probe.enabled && config.probe.config !== undefined) {
+          const { loadServiceConfig } = await import('../probe/index.ts');
+          loadServiceConfig(config.probe.config);
+        }
+        return writeOut(`config ok${flags.config ? `: ${flags.config}` : ''}\n`);
+      }
       const { runUp } = await import('./up.ts');
       await runUp(config);
     });

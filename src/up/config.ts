@@ -1,4 +1,5 @@
 // The `opsctl up` config: the process-wide keys and one section per service.
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { logFormats, logLevels } from '../core/command.ts';
 import { duration, listenAddress } from '../core/config.ts';
@@ -14,6 +15,20 @@ export const upConfigSchema = z.strictObject({
     format: z.enum(logFormats).default('json'),
   }).prefault({}),
   oom: oomConfigSchema.prefault({}),
+  /** The probe service (`opsctl probe serve`) on this process's HTTP server: /probe, its /metrics, /-/reload. */
+  probe: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** Its probes.toml (modules, targets, alerts), relative to this file; its `listen` is not used. */
+    config: z.string().min(1).optional(),
+  }).prefault({}).refine((p) => !p.enabled || p.config !== undefined, { message: 'probe.enabled needs probe.config (the probes.toml to run)', path: ['config'] }),
 });
 
 export type UpConfig = z.output<typeof upConfigSchema>;
+
+/** The config with the probe config's path resolved against the main config file's directory (or the working directory). */
+export function resolvePaths(config: UpConfig, file: string | undefined): UpConfig {
+  const probeConfig = config.probe.config;
+  if (probeConfig === undefined || isAbsolute(probeConfig)) return config;
+  const base = file === undefined ? process.cwd() : dirname(resolve(file));
+  return { ...config, probe: { ...config.probe, config: resolve(base, probeConfig) } };
+}

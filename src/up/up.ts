@@ -4,6 +4,7 @@ import { Lifecycle } from '../core/lifecycle.ts';
 import { createLogger } from '../core/log.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { OomWatcher } from '../proc/oom/index.ts';
+import type { ProbeService } from '../probe/index.ts';
 import type { UpConfig } from './config.ts';
 
 /** Runs until SIGTERM/SIGINT (or `signal`), then stops services in reverse order of start. */
@@ -14,12 +15,26 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
   signal?.addEventListener('abort', () => void life.shutdown('abort'), { once: true });
   const registry = createRegistry();
   const starting = new Set<string>(['http']);
-  const app = createHttpServer({ registry, log, notReady: () => [...starting] });
+  // Services that write their own /metrics text add it here (read at each scrape).
+  const exposition: Array<() => string> = [];
+  const app = createHttpServer({ registry, log, notReady: () => [...starting], exposition });
+  let removeHup = (): void => {};
   try {
+    // Its routes must be on the server before it listens; its probes start once it does.
+    let probe: ProbeService | undefined;
+    if (config.probe.enabled && config.probe.config !== undefined) {
+      const { ProbeService, registerProbeRoutes } = await import('../probe/index.ts');
+      probe = new ProbeService({ file: config.probe.config, log: log.child({ module: 'probe' }), registry, signal: life.signal });
+      registerProbeRoutes(app, probe);
+      const service = probe;
+      exposition.push(() => service.exposition());
+      starting.add('probe');
+    }
     const address = await listen(app, config.listen);
     life.add('http', () => app.close());
     starting.delete('http');
-    log.info({ address, endpoints: ['/metrics', '/healthz', '/readyz'] }, 'listening');
+    const endpoints = ['/metrics', '/healthz', '/readyz', ...(probe ? ['/probe', '/api/v1/targets', '/-/reload'] : [])];
+    log.info({ address, endpoints }, 'listening');
     if (config.oom.enabled) {
       starting.add('oom');
       const oom = new OomWatcher({
@@ -31,13 +46,22 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
       life.add('oom', () => oom.stop());
       starting.delete('oom');
     }
-    log.info({ services: ['http', ...(config.oom.enabled ? ['oom'] : [])] }, 'up');
+    if (probe) {
+      probe.start();
+      life.add('probe', () => probe.stop());
+      const { onSighup } = await import('../probe/index.ts');
+      removeHup = onSighup(log, probe);
+      starting.delete('probe');
+    }
+    log.info({ services: ['http', ...(config.oom.enabled ? ['oom'] : []), ...(probe ? ['probe'] : [])] }, 'up');
   } catch (err) {
     await life.shutdown('start failed');
+    removeHup();
     removeHandlers();
     throw err;
   }
   await life.done;
+  removeHup();
   removeHandlers();
   log.info('stopped');
 }
