@@ -1,10 +1,8 @@
 // End to end with a real Alertmanager (Debian's prometheus-alertmanager): Alerting fires a probe
 // alert into it through /api/v2/alerts, the API shows it active with our labels, and resolves it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,24 +11,9 @@ import { validate } from '../src/core/config.ts';
 import { silentLogger } from '../src/core/log.ts';
 import { Registry } from '../src/core/metrics.ts';
 import { Alerting, alertsSchema, type ObservedResult } from '../src/probe/alerts/index.ts';
+import { freePort, stopChild } from './helpers/process.ts';
 import { requireTool } from './helpers/tools.ts';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGTERM');
-  });
-}
 
 /** Polls `check` until it returns a value, or fails with `what` (and Alertmanager's log) after `ms`. */
 async function until<T>(what: string, check: () => Promise<T | undefined>, log: () => string, ms = 20_000): Promise<T> {
@@ -65,7 +48,7 @@ test('a real Alertmanager receives the probe alert with our labels, then sees it
     `--web.listen-address=127.0.0.1:${port}`,
     '--cluster.listen-address=',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => stop(am));
+  t.after(() => stopChild(am));
   let log = '';
   am.stderr?.setEncoding('utf8').on('data', (d: string) => { log += d; });
   const base = `http://127.0.0.1:${port}`;

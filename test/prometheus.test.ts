@@ -1,7 +1,7 @@
 // End to end with a real Prometheus (Debian's): it scrapes `opsctl probe serve`'s /probe through
 // the usual blackbox relabelling, unchanged, and answers probe_success through its query API.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -10,24 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { startCli, waitForLine } from './helpers/cli.ts';
+import { freePort, stopChild } from './helpers/process.ts';
 import { requireTool } from './helpers/tools.ts';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGTERM');
-  });
-}
 
 test('Prometheus scrapes /probe through blackbox relabelling and sees probe_success', async (t) => {
   const prometheus = requireTool(t, 'prometheus', 'prometheus');
@@ -46,7 +31,7 @@ test('Prometheus scrapes /probe through blackbox relabelling and sees probe_succ
   const config = join(dir, 'probes.toml');
   writeFileSync(config, 'listen = "127.0.0.1:0"\n[modules.http_2xx]\nprober = "http"\ntimeout = "2s"\n');
   const opsctl = startCli(['probe', 'serve', '--config', config]);
-  t.after(() => stop(opsctl));
+  t.after(() => stopChild(opsctl));
   const listening = await waitForLine(opsctl, /"msg":"listening"/);
   const address = (JSON.parse(listening) as { address: string }).address;
 
@@ -73,7 +58,7 @@ scrape_configs:
     `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${pport}`, '--log.level=warn',
   ], { stdio: 'ignore' });
-  t.after(() => stop(prom));
+  t.after(() => stopChild(prom));
 
   const query = `http://127.0.0.1:${pport}/api/v1/query?query=${encodeURIComponent('probe_success{job="blackbox"}')}`;
   let byInstance = new Map<string, string>();
