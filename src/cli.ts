@@ -8,6 +8,7 @@ import { psCommand, snapshotCommand } from './proc/command.ts';
 import { oomCommand } from './proc/oom/command.ts';
 import { probeCommand } from './probe/command.ts';
 import { upCommand } from './up/command.ts';
+import { agentCommand } from './agent/command.ts';
 
 /** The whole `opsctl` command tree. Tests build it to run commands in-process. */
 export function createProgram(): Command {
@@ -24,6 +25,7 @@ Examples:
   opsctl oom watch --json                   report OOM kills as they happen
   opsctl probe https://example.com          check a target once (also tcp://, dns://...)
   opsctl probe serve --config probes.toml   scheduled probes, /metrics, blackbox-compatible /probe
+  opsctl agent --listen :9100               node_exporter-compatible host metrics on /metrics
   opsctl up --config examples/opsctl.toml   every service the config enables
 
 Exit codes: 0 ok, 1 a check failed, 64 usage or expression error, 66 missing input,
@@ -32,6 +34,7 @@ Exit codes: 0 ok, 1 a check failed, 64 usage or expression error, 66 missing inp
   program.addCommand(snapshotCommand());
   program.addCommand(oomCommand());
   program.addCommand(probeCommand());
+  program.addCommand(agentCommand());
   program.addCommand(upCommand());
   program.addCommand(versionCommand());
   return program;

@@ -1,0 +1,85 @@
+// `opsctl agent`: node_exporter-compatible host metrics on /metrics. Heavy modules load inside the action.
+import { Command } from 'commander';
+import { commandLogger } from '../core/command.ts';
+import { OpsError } from '../core/errors.ts';
+import { collectors } from './collectors/index.ts';
+
+interface AgentFlags {
+  listen: string;
+  'path.procfs': string;
+  'path.sysfs': string;
+  'path.rootfs': string;
+  'collector.textfile.directory'?: string;
+  [flag: `collector.${string}`]: boolean | string | undefined;
+}
+
+/** The collectors these flags enable: `--[no-]collector.<name>` over each entry's default. */
+export function enabledCollectors(flags: Readonly<Partial<Record<`collector.${string}`, unknown>>>): string[] {
+  return Object.values(collectors)
+    .filter((c) => {
+      const flag = flags[`collector.${c.name}`];
+      return typeof flag === 'boolean' ? flag : c.defaultEnabled;
+    })
+    .map((c) => c.name);
+}
+
+/** `opsctl agent`, with one `--collector.<name>` / `--no-collector.<name>` pair per collector. */
+export function agentCommand(): Command {
+  const cmd = new Command('agent')
+    .description('serve node_exporter-compatible host metrics on /metrics (pull)')
+    .option('--listen <host:port>', 'address to serve /metrics, /healthz and /readyz on', '127.0.0.1:9100')
+    .option('--path.procfs <dir>', 'procfs mount point', '/proc')
+    .option('--path.sysfs <dir>', 'sysfs mount point', '/sys')
+    .option('--path.rootfs <dir>', 'root filesystem mount point (mount points and os-release are read under it)', '/')
+    .option('--collector.textfile.directory <dir>', 'directory of *.prom files for the textfile collector');
+  for (const c of Object.values(collectors)) {
+    cmd.option(`--collector.${c.name}`, `enable the ${c.name} collector${c.defaultEnabled ? ' (default: enabled)' : ' (default: disabled)'}`);
+    cmd.option(`--no-collector.${c.name}`, `disable the ${c.name} collector`);
+  }
+  return cmd
+    .addHelpText('after', `
+Metric names, types and labels are node_exporter's, so its dashboards and alert rules keep working.
+Every scrape reports node_scrape_collector_success and node_scrape_collector_duration_seconds per
+collector; a failing collector never fails the scrape.
+
+Examples:
+  opsctl agent
+  opsctl agent --listen :9100 --no-collector.filesystem
+  opsctl agent --path.procfs /host/proc --path.sysfs /host/sys --path.rootfs /host
+  opsctl agent --collector.textfile.directory /var/lib/opsctl/textfile
+  curl -s --compressed http://127.0.0.1:9100/metrics | grep ^node_load`)
+    .action((flags: AgentFlags, command: Command) => runAgent(flags, command));
+}
+
+async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
+  const { listenAddress } = await import('../core/config.ts');
+  const parsed = listenAddress().safeParse(flags.listen);
+  if (!parsed.success) throw new OpsError('OPS_ERR_USAGE', `--listen: ${parsed.error.issues[0]?.message ?? 'expected host:port'}`);
+  const log = await commandLogger(cmd);
+  const { Lifecycle } = await import('../core/lifecycle.ts');
+  const { createRegistry } = await import('../core/metrics.ts');
+  const { listen } = await import('../core/http.ts');
+  const { createCollectors } = await import('./collectors/index.ts');
+  const { Scraper } = await import('./scrape.ts');
+  const { createAgentServer } = await import('./server.ts');
+  const life = new Lifecycle({ log });
+  const removeHandlers = life.installSignalHandlers();
+  try {
+    const names = enabledCollectors(flags);
+    const agentLog = log.child({ module: 'agent' });
+    const built = createCollectors(names, {
+      procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'],
+      textfileDirectory: flags['collector.textfile.directory'], log: agentLog,
+    });
+    const app = createAgentServer({ scraper: new Scraper({ collectors: built, log: agentLog }), registry: createRegistry(), log });
+    const bound = await listen(app, parsed.data);
+    life.add('http', () => app.close());
+    log.info({ address: bound, collectors: names }, 'listening');
+  } catch (err) {
+    await life.shutdown('start failed');
+    removeHandlers();
+    throw err;
+  }
+  await life.done;
+  removeHandlers();
+}
