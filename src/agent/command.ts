@@ -1,8 +1,24 @@
 // `opsctl agent`: node_exporter-compatible host metrics on /metrics. Heavy modules load inside the action.
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { commandLogger } from '../core/command.ts';
 import { OpsError } from '../core/errors.ts';
+import type { Logger } from 'pino';
+import type { Lifecycle } from '../core/lifecycle.ts';
+import type { Registry } from '../core/metrics.ts';
+import { parseDurationMs } from '../core/units.ts';
+import type { Scraper } from './scrape.ts';
 import { collectors } from './collectors/index.ts';
+
+const durationArg = (value: string): number => {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms < 100) throw new InvalidArgumentError('expected a duration of at least 100ms, such as 15s or 1m');
+  return ms;
+};
+const countArg = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+};
 
 interface AgentFlags {
   listen: string;
@@ -10,6 +26,12 @@ interface AgentFlags {
   'path.sysfs': string;
   'path.rootfs': string;
   'collector.textfile.directory'?: string;
+  'push.remoteWrite'?: string;
+  'push.url'?: string;
+  'push.hostId'?: string;
+  'push.interval': number;
+  'push.ringSize': number;
+  'push.batchSize': number;
   [flag: `collector.${string}`]: boolean | string | undefined;
 }
 
@@ -31,7 +53,13 @@ export function agentCommand(): Command {
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .option('--path.sysfs <dir>', 'sysfs mount point', '/sys')
     .option('--path.rootfs <dir>', 'root filesystem mount point (mount points and os-release are read under it)', '/')
-    .option('--collector.textfile.directory <dir>', 'directory of *.prom files for the textfile collector');
+    .option('--collector.textfile.directory <dir>', 'directory of *.prom files for the textfile collector')
+    .option('--push.remote-write <url>', 'also push every collection to this Prometheus remote-write endpoint')
+    .option('--push.url <url>', 'also push every collection to this opsctl ingest endpoint (the opsctl push protocol)')
+    .option('--push.host-id <id>', 'host id in pushed batches and their idempotency keys (default: the hostname)')
+    .option('--push.interval <duration>', 'time between two pushed collections', durationArg, 15_000)
+    .option('--push.ring-size <batches>', 'batches kept in memory while the receiver is down (oldest dropped and counted beyond)', countArg, 1024)
+    .option('--push.batch-size <records>', 'collections per POST', countArg, 10);
   for (const c of Object.values(collectors)) {
     cmd.option(`--collector.${c.name}`, `enable the ${c.name} collector${c.defaultEnabled ? ' (default: enabled)' : ' (default: disabled)'}`);
     cmd.option(`--no-collector.${c.name}`, `disable the ${c.name} collector`);
@@ -47,7 +75,8 @@ Examples:
   opsctl agent --listen :9100 --no-collector.filesystem
   opsctl agent --path.procfs /host/proc --path.sysfs /host/sys --path.rootfs /host
   opsctl agent --collector.textfile.directory /var/lib/opsctl/textfile
-  curl -s --compressed http://127.0.0.1:9100/metrics | grep ^node_load`)
+  curl -s --compressed http://127.0.0.1:9100/metrics | grep ^node_load
+  opsctl agent --push.remote-write http://127.0.0.1:9090/api/v1/write --push.interval 15s`)
     .action((flags: AgentFlags, command: Command) => runAgent(flags, command));
 }
 
@@ -71,10 +100,13 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
       procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'],
       textfileDirectory: flags['collector.textfile.directory'], log: agentLog,
     });
-    const app = createAgentServer({ scraper: new Scraper({ collectors: built, log: agentLog }), registry: createRegistry(), log });
+    const registry = createRegistry();
+    const scraper = new Scraper({ collectors: built, log: agentLog });
+    const app = createAgentServer({ scraper, registry, log });
     const bound = await listen(app, parsed.data);
     life.add('http', () => app.close());
     log.info({ address: bound, collectors: names }, 'listening');
+    await startPush(flags, { scraper, registry, log: agentLog, life });
   } catch (err) {
     await life.shutdown('start failed');
     removeHandlers();
@@ -82,4 +114,44 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
   }
   await life.done;
   removeHandlers();
+}
+
+/** Push mode: one collection every --push.interval to each configured sink, through an outage ring. */
+async function startPush(
+  flags: AgentFlags,
+  ctx: { scraper: Scraper; registry: Registry; log: Logger; life: Lifecycle },
+): Promise<void> {
+  if (flags['push.remoteWrite'] === undefined && flags['push.url'] === undefined) return;
+  for (const [flag, url] of [['--push.remote-write', flags['push.remoteWrite']], ['--push.url', flags['push.url']]] as const) {
+    if (url !== undefined && (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))) {
+      throw new OpsError('OPS_ERR_USAGE', `${flag}: expected an http:// or https:// URL, got "${url}"`);
+    }
+  }
+  const { hostname } = await import('node:os');
+  const { Pusher } = await import('./push/pusher.ts');
+  const { pushMetrics, initPushMetrics } = await import('./push/metrics.ts');
+  const { remoteWriteSink } = await import('./push/remote-write.ts');
+  const { opsctlSink } = await import('./push/opsctl-sink.ts');
+  const { startCollectLoop } = await import('./push/collect-loop.ts');
+  const metrics = pushMetrics(ctx.registry);
+  const hostId = flags['push.hostId'] ?? hostname();
+  const sinks = [
+    ...(flags['push.remoteWrite'] !== undefined ? [remoteWriteSink({ url: flags['push.remoteWrite'] })] : []),
+    ...(flags['push.url'] !== undefined ? [opsctlSink({ url: flags['push.url'], hostId })] : []),
+  ];
+  const pushers = sinks.map((sink) => {
+    initPushMetrics(metrics, sink.name);
+    const pusher = new Pusher({
+      sink, log: ctx.log.child({ sink: sink.name }), metrics,
+      ringCapacity: flags['push.ringSize'], batchRecords: flags['push.batchSize'], flushIntervalMs: flags['push.interval'],
+    });
+    pusher.start();
+    ctx.life.add(`push ${sink.name}`, () => pusher.stop());
+    return pusher;
+  });
+  const stopLoop = startCollectLoop({
+    collect: () => ctx.scraper.collect(), pushers, intervalMs: flags['push.interval'], log: ctx.log, extraLabels: { instance: hostId },
+  });
+  ctx.life.add('push collection', stopLoop);
+  ctx.log.info({ sinks: sinks.map((s) => s.name), intervalMs: flags['push.interval'], hostId }, 'pushing');
 }
