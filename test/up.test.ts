@@ -91,3 +91,24 @@ test('[probe] enabled without a config file is a config error', async () => {
   assert.equal(res.code, 78);
   assert.match(res.stderr, /up-probe-bad\.toml:1: key "probe\.config": probe\.enabled needs probe\.config/);
 });
+
+test('up runs the agent on its own address when [agent] is enabled', async () => {
+  const config = join(tmp, 'agent.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\n[oom]\nenabled = false\n[agent]\nenabled = true\nlisten = "127.0.0.1:0"\ndisable = ["filesystem"]\n');
+  const child = startCli(['up', '--config', config]);
+  const done = collect(child, 30_000);
+  try {
+    const up = await waitForLine(child, /"msg":"up"/);
+    assert.match(up, /"services":\["http","agent"\]/);
+    const agentLine = await waitForLine(child, /"collectors":\[/);
+    const parsed = JSON.parse(agentLine) as { address: string; collectors: string[] };
+    assert.ok(!parsed.collectors.includes('filesystem'));
+    const body = await (await fetch(`http://${parsed.address}/metrics`)).text();
+    assert.match(body, /^node_load1 /m);
+    assert.doesNotMatch(body, /^node_filesystem_size_bytes/m);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+});

@@ -2,11 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { commandLogger } from '../core/command.ts';
 import { OpsError } from '../core/errors.ts';
-import type { Logger } from 'pino';
-import type { Lifecycle } from '../core/lifecycle.ts';
-import type { Registry } from '../core/metrics.ts';
 import { parseDurationMs } from '../core/units.ts';
-import type { Scraper } from './scrape.ts';
 import { collectors } from './collectors/index.ts';
 
 const durationArg = (value: string): number => {
@@ -86,27 +82,19 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
   if (!parsed.success) throw new OpsError('OPS_ERR_USAGE', `--listen: ${parsed.error.issues[0]?.message ?? 'expected host:port'}`);
   const log = await commandLogger(cmd);
   const { Lifecycle } = await import('../core/lifecycle.ts');
-  const { createRegistry } = await import('../core/metrics.ts');
-  const { listen } = await import('../core/http.ts');
-  const { createCollectors } = await import('./collectors/index.ts');
-  const { Scraper } = await import('./scrape.ts');
-  const { createAgentServer } = await import('./server.ts');
+  const { startAgent } = await import('./run.ts');
   const life = new Lifecycle({ log });
   const removeHandlers = life.installSignalHandlers();
   try {
-    const names = enabledCollectors(flags);
-    const agentLog = log.child({ module: 'agent' });
-    const built = createCollectors(names, {
+    await startAgent({
+      listen: parsed.data, collectors: enabledCollectors(flags),
       procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'],
-      textfileDirectory: flags['collector.textfile.directory'], log: agentLog,
-    });
-    const registry = createRegistry();
-    const scraper = new Scraper({ collectors: built, log: agentLog });
-    const app = createAgentServer({ scraper, registry, log });
-    const bound = await listen(app, parsed.data);
-    life.add('http', () => app.close());
-    log.info({ address: bound, collectors: names }, 'listening');
-    await startPush(flags, { scraper, registry, log: agentLog, life });
+      textfileDirectory: flags['collector.textfile.directory'],
+      push: {
+        remoteWrite: flags['push.remoteWrite'], url: flags['push.url'], hostId: flags['push.hostId'],
+        intervalMs: flags['push.interval'], ringSize: flags['push.ringSize'], batchSize: flags['push.batchSize'],
+      },
+    }, log, life);
   } catch (err) {
     await life.shutdown('start failed');
     removeHandlers();
@@ -114,44 +102,4 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
   }
   await life.done;
   removeHandlers();
-}
-
-/** Push mode: one collection every --push.interval to each configured sink, through an outage ring. */
-async function startPush(
-  flags: AgentFlags,
-  ctx: { scraper: Scraper; registry: Registry; log: Logger; life: Lifecycle },
-): Promise<void> {
-  if (flags['push.remoteWrite'] === undefined && flags['push.url'] === undefined) return;
-  for (const [flag, url] of [['--push.remote-write', flags['push.remoteWrite']], ['--push.url', flags['push.url']]] as const) {
-    if (url !== undefined && (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))) {
-      throw new OpsError('OPS_ERR_USAGE', `${flag}: expected an http:// or https:// URL, got "${url}"`);
-    }
-  }
-  const { hostname } = await import('node:os');
-  const { Pusher } = await import('./push/pusher.ts');
-  const { pushMetrics, initPushMetrics } = await import('./push/metrics.ts');
-  const { remoteWriteSink } = await import('./push/remote-write.ts');
-  const { opsctlSink } = await import('./push/opsctl-sink.ts');
-  const { startCollectLoop } = await import('./push/collect-loop.ts');
-  const metrics = pushMetrics(ctx.registry);
-  const hostId = flags['push.hostId'] ?? hostname();
-  const sinks = [
-    ...(flags['push.remoteWrite'] !== undefined ? [remoteWriteSink({ url: flags['push.remoteWrite'] })] : []),
-    ...(flags['push.url'] !== undefined ? [opsctlSink({ url: flags['push.url'], hostId })] : []),
-  ];
-  const pushers = sinks.map((sink) => {
-    initPushMetrics(metrics, sink.name);
-    const pusher = new Pusher({
-      sink, log: ctx.log.child({ sink: sink.name }), metrics,
-      ringCapacity: flags['push.ringSize'], batchRecords: flags['push.batchSize'], flushIntervalMs: flags['push.interval'],
-    });
-    pusher.start();
-    ctx.life.add(`push ${sink.name}`, () => pusher.stop());
-    return pusher;
-  });
-  const stopLoop = startCollectLoop({
-    collect: () => ctx.scraper.collect(), pushers, intervalMs: flags['push.interval'], log: ctx.log, extraLabels: { instance: hostId },
-  });
-  ctx.life.add('push collection', stopLoop);
-  ctx.log.info({ sinks: sinks.map((s) => s.name), intervalMs: flags['push.interval'], hostId }, 'pushing');
 }

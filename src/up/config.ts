@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { logFormats, logLevels } from '../core/command.ts';
 import { duration, listenAddress } from '../core/config.ts';
+import { agentConfigSchema } from '../agent/config.ts';
 import { oomConfigSchema } from '../proc/oom/index.ts';
 
 export const upConfigSchema = z.strictObject({
@@ -15,6 +16,8 @@ export const upConfigSchema = z.strictObject({
     format: z.enum(logFormats).default('json'),
   }).prefault({}),
   oom: oomConfigSchema.prefault({}),
+  /** Host metrics (`opsctl agent`) on their own address, node_exporter style, optionally pushed. */
+  agent: agentConfigSchema.prefault({}),
   /** The probe service (`opsctl probe serve`) on this process's HTTP server: /probe, its /metrics, /-/reload. */
   probe: z.strictObject({
     enabled: z.boolean().default(false),

@@ -46,6 +46,13 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
       life.add('oom', () => oom.stop());
       starting.delete('oom');
     }
+    if (config.agent.enabled) {
+      starting.add('agent');
+      const { startAgent } = await import('../agent/run.ts');
+      const { agentOptions } = await import('../agent/config.ts');
+      await startAgent(agentOptions(config.agent), log, life);
+      starting.delete('agent');
+    }
     if (probe) {
       probe.start();
       life.add('probe', () => probe.stop());
@@ -53,7 +60,7 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
       removeHup = onSighup(log, probe);
       starting.delete('probe');
     }
-    log.info({ services: ['http', ...(config.oom.enabled ? ['oom'] : []), ...(probe ? ['probe'] : [])] }, 'up');
+    log.info({ services: ['http', ...(config.oom.enabled ? ['oom'] : []), ...(config.agent.enabled ? ['agent'] : []), ...(probe ? ['probe'] : [])] }, 'up');
   } catch (err) {
     await life.shutdown('start failed');
     removeHup();

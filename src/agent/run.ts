@@ -1,0 +1,76 @@
+// Starts the agent (pull endpoint, optional push) on a Lifecycle: shared by `opsctl agent` and `opsctl up`.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { OpsError } from '../core/errors.ts';
+import { listen } from '../core/http.ts';
+import type { Lifecycle } from '../core/lifecycle.ts';
+import { createRegistry } from '../core/metrics.ts';
+import { createCollectors } from './collectors/index.ts';
+import { startCollectLoop } from './push/collect-loop.ts';
+import { initPushMetrics, pushMetrics } from './push/metrics.ts';
+import { opsctlSink } from './push/opsctl-sink.ts';
+import { Pusher } from './push/pusher.ts';
+import { remoteWriteSink } from './push/remote-write.ts';
+import { Scraper } from './scrape.ts';
+import { createAgentServer } from './server.ts';
+
+export interface AgentOptions {
+  listen: { host: string; port: number };
+  collectors: readonly string[];
+  procfs: string;
+  sysfs: string;
+  rootfs: string;
+  textfileDirectory?: string | undefined;
+  push: {
+    remoteWrite?: string | undefined;
+    url?: string | undefined;
+    hostId?: string | undefined;
+    intervalMs: number;
+    ringSize: number;
+    batchSize: number;
+  };
+}
+
+/** Serves /metrics on its own address and, when a sink is set, pushes every interval. Stops with `life`. */
+export async function startAgent(options: AgentOptions, log: Logger, life: Lifecycle): Promise<string> {
+  const agentLog = log.child({ module: 'agent' });
+  const built = createCollectors(options.collectors, {
+    procfs: options.procfs, sysfs: options.sysfs, rootfs: options.rootfs, textfileDirectory: options.textfileDirectory, log: agentLog,
+  });
+  const registry = createRegistry();
+  const scraper = new Scraper({ collectors: built, log: agentLog });
+  const app = createAgentServer({ scraper, registry, log });
+  const bound = await listen(app, options.listen);
+  life.add('agent http', () => app.close());
+  log.info({ address: bound, collectors: options.collectors }, 'listening');
+
+  const { push } = options;
+  for (const [what, url] of [['remote-write', push.remoteWrite], ['push url', push.url]] as const) {
+    if (url !== undefined && (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))) {
+      throw new OpsError('OPS_ERR_USAGE', `${what}: expected an http:// or https:// URL, got "${url}"`);
+    }
+  }
+  const hostId = push.hostId ?? hostname();
+  const sinks = [
+    ...(push.remoteWrite !== undefined ? [remoteWriteSink({ url: push.remoteWrite })] : []),
+    ...(push.url !== undefined ? [opsctlSink({ url: push.url, hostId })] : []),
+  ];
+  if (sinks.length === 0) return bound;
+  const metrics = pushMetrics(registry);
+  const pushers = sinks.map((sink) => {
+    initPushMetrics(metrics, sink.name);
+    const pusher = new Pusher({
+      sink, log: agentLog.child({ sink: sink.name }), metrics,
+      ringCapacity: push.ringSize, batchRecords: push.batchSize, flushIntervalMs: push.intervalMs,
+    });
+    pusher.start();
+    life.add(`push ${sink.name}`, () => pusher.stop());
+    return pusher;
+  });
+  const stopLoop = startCollectLoop({
+    collect: () => scraper.collect(), pushers, intervalMs: push.intervalMs, log: agentLog, extraLabels: { instance: hostId },
+  });
+  life.add('push collection', stopLoop);
+  agentLog.info({ sinks: sinks.map((s) => s.name), intervalMs: push.intervalMs, hostId }, 'pushing');
+  return bound;
+}
