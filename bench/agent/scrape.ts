@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const [name, url, pidArg, warmupArg = '10', scrapesArg = '200'] = process.argv.slice(2);
 if (!name || !url || !pidArg) throw new Error('usage: scrape.ts NAME URL PID [WARMUP] [SCRAPES]');
+const target: string = url;
 const pid = Number(pidArg);
 const warmup = Number(warmupArg);
 const scrapes = Number(scrapesArg);
@@ -25,7 +26,7 @@ function statusKib(key: string): number {
 }
 async function scrape(): Promise<string> {
   // fetch sends Accept-Encoding: gzip, deflate (as Prometheus asks for gzip); the body is decoded.
-  const res = await fetch(url);
+  const res = await fetch(target);
   if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status}`);
   return res.text();
 }
