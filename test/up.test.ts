@@ -112,3 +112,20 @@ test('up runs the agent on its own address when [agent] is enabled', async () =>
   const res = await done;
   assert.equal(res.code, 0, res.stderr);
 });
+
+test('SIGHUP without a reloadable service is logged, not fatal', async () => {
+  const config = join(tmp, 'hup.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\n[oom]\nenabled = false\n');
+  const child = startCli(['up', '--config', config]);
+  const done = collect(child, 30_000);
+  try {
+    await waitForLine(child, /"msg":"up"/);
+    child.kill('SIGHUP');
+    await waitForLine(child, /"msg":"nothing to reload"/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(res.signal, null);
+});

@@ -18,7 +18,10 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
   // Services that write their own /metrics text add it here (read at each scrape).
   const exposition: Array<() => string> = [];
   const app = createHttpServer({ registry, log, notReady: () => [...starting], exposition });
-  let removeHup = (): void => {};
+  // Until a service takes SIGHUP over, it must not end the process (its default action).
+  const ignoreHup = (): void => { log.info({ signal: 'SIGHUP' }, 'nothing to reload'); };
+  process.on('SIGHUP', ignoreHup);
+  let removeHup = (): void => { process.off('SIGHUP', ignoreHup); };
   try {
     // Its routes must be on the server before it listens; its probes start once it does.
     let probe: ProbeService | undefined;
@@ -57,6 +60,7 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
       probe.start();
       life.add('probe', () => probe.stop());
       const { onSighup } = await import('../probe/index.ts');
+      removeHup();
       removeHup = onSighup(log, probe);
       starting.delete('probe');
     }
