@@ -35,15 +35,27 @@ export async function runProbe(options: RunProbeOptions): Promise<RunProbeResult
     debug: (msg, fields) => { if (options.debug) lines.push(line('debug', started, msg, fields)); },
     info: (msg, fields) => { if (options.debug) lines.push(line('info', started, msg, fields)); },
   };
-  const timeout = AbortSignal.timeout(Math.ceil(options.timeoutMs));
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  // A timer cleared when the probe ends, not AbortSignal.timeout: that one keeps the signal, its
+  // listeners and what they reference alive for the whole timeout after every probe.
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(new DOMException('probe timed out', 'TimeoutError')); }, Math.ceil(options.timeoutMs));
+  const outer = options.signal;
+  const onOuter = (): void => controller.abort(outer?.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  const stopReason = (): string => (timedOut ? `timed out after ${options.timeoutMs}ms` : 'cancelled');
   let outcome: Awaited<ReturnType<Prober['probe']>>;
   try {
     outcome = await options.prober.probe({ target: options.target, module: options.settings as never, signal, timeoutMs: options.timeoutMs, log });
   } catch (err) {
-    outcome = { success: false, reason: signal.aborted ? timeoutReason(options.timeoutMs, timeout) : `internal error: ${String(err)}`, phases: {}, details: {} };
+    outcome = { success: false, reason: signal.aborted ? stopReason() : `internal error: ${String(err)}`, phases: {}, details: {} };
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuter);
   }
-  if (!outcome.success && signal.aborted && outcome.reason === undefined) outcome.reason = timeoutReason(options.timeoutMs, timeout);
+  if (!outcome.success && signal.aborted && outcome.reason === undefined) outcome.reason = stopReason();
   const durationMs = performance.now() - started;
   const result: RunProbeResult = { ...outcome, target: options.target, module: options.moduleName, durationMs, startedAt };
   if (result.success && options.conditions) {
@@ -58,10 +70,6 @@ export async function runProbe(options: RunProbeOptions): Promise<RunProbeResult
   log.info(result.success ? 'probe succeeded' : 'probe failed', { durationMs: Math.round(durationMs * 10) / 10, reason: result.reason });
   if (options.debug) result.log = lines;
   return result;
-}
-
-function timeoutReason(timeoutMs: number, timeout: AbortSignal): string {
-  return timeout.aborted ? `timed out after ${timeoutMs}ms` : 'cancelled';
 }
 
 function secondsOf(phases: Record<string, number>): Record<string, number> {
