@@ -1,14 +1,13 @@
 // End to end: `opsctl agent --push.remote-write` into a real Prometheus (remote-write receiver on),
 // whose query API then returns the host's node_load1 with the agent's instance label.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { startCli, waitForLine } from './helpers/cli.ts';
-import { freePort, stopChild } from './helpers/process.ts';
+import { startPrometheus, stopChild } from './helpers/process.ts';
 import { requireTool } from './helpers/tools.ts';
 
 test('the agent pushes its collections to Prometheus by remote-write', async (t) => {
@@ -16,13 +15,7 @@ test('the agent pushes its collections to Prometheus by remote-write', async (t)
   if (!prometheus) return;
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-agent-push-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
-  const port = await freePort();
-  const prom = spawn(prometheus, [
-    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn',
-  ], { stdio: 'ignore' });
-  t.after(() => stopChild(prom));
+  const { port, query } = await startPrometheus(t, prometheus, dir, { config: 'global:\n  scrape_interval: 1m\n', remoteWrite: true });
 
   const agent = startCli([
     'agent', '--listen', '127.0.0.1:0', '--push.remote-write', `http://127.0.0.1:${port}/api/v1/write`,
@@ -31,21 +24,15 @@ test('the agent pushes its collections to Prometheus by remote-write', async (t)
   t.after(() => stopChild(agent));
   await waitForLine(agent, /"msg":"pushing"/);
 
-  const query = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('node_load1{instance="push-test-host"}')}`;
-  let found: Array<{ metric: Record<string, string>; value: [number, string] }> = [];
+  let found: Awaited<ReturnType<typeof query>> = [];
   const deadline = Date.now() + 30_000;
   while (found.length === 0 && Date.now() < deadline) {
     await sleep(500);
-    try {
-      const body = await (await fetch(query)).json() as { data?: { result?: typeof found } };
-      found = body.data?.result ?? [];
-    } catch {
-      // Prometheus is still starting; the agent keeps the batches in its ring meanwhile.
-    }
+    found = await query('node_load1{instance="push-test-host"}').catch(() => []);
   }
   assert.equal(found.length, 1, 'node_load1 arrived');
   assert.equal(found[0]?.metric.__name__, 'node_load1');
   assert.ok(Number.isFinite(Number(found[0]?.value[1])));
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('count({instance="push-test-host"})')}`)).json() as { data: { result: Array<{ value: [number, string] }> } };
-  assert.ok(Number(metrics.data.result[0]?.value[1]) > 100, 'a whole collection arrived, not one series');
+  const count = await query('count({instance="push-test-host"})');
+  assert.ok(Number(count[0]?.value[1]) > 100, 'a whole collection arrived, not one series');
 });

@@ -1,8 +1,7 @@
 // End to end with a real Prometheus (Debian's): the pusher remote-writes a few series into it
 // through --web.enable-remote-write-receiver, and its query API returns them, labels and values.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,30 +11,15 @@ import { Registry } from '../src/core/metrics.ts';
 import { pushMetrics } from '../src/agent/push/metrics.ts';
 import { Pusher } from '../src/agent/push/pusher.ts';
 import { remoteWriteSink } from '../src/agent/push/remote-write.ts';
-import { freePort, stopChild } from './helpers/process.ts';
+import { startPrometheus } from './helpers/process.ts';
 import { requireTool } from './helpers/tools.ts';
-
-type QueryResult = Array<{ metric: Record<string, string>; value: [number, string] }>;
-
-async function query(port: number, promql: string): Promise<QueryResult> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  const body = await res.json() as { data?: { result?: QueryResult } };
-  return body.data?.result ?? [];
-}
 
 test('remote-write into a real Prometheus: the samples come back through its query API', async (t) => {
   const prometheus = requireTool(t, 'prometheus', 'prometheus');
   if (!prometheus) return;
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-rw-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\nscrape_configs: []\n');
-  const port = await freePort();
-  const prom = spawn(prometheus, [
-    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn',
-  ], { stdio: 'ignore' });
-  // Registered before anything can fail, so Prometheus never outlives the test.
-  t.after(() => stopChild(prom));
+  const { port, query: promQuery } = await startPrometheus(t, prometheus, dir, { config: 'global:\n  scrape_interval: 1h\nscrape_configs: []\n', remoteWrite: true });
 
   // Until Prometheus listens the pusher sees connection refused and retries: the ring holds the batch.
   const metrics = pushMetrics(new Registry());
@@ -60,10 +44,10 @@ test('remote-write into a real Prometheus: the samples come back through its que
   await pusher.stop();
   assert.equal((await metrics.sent.get()).values[0]?.value, 1, 'the batch was accepted');
 
-  let result: QueryResult = [];
+  let result: Awaited<ReturnType<typeof promQuery>> = [];
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    result = await query(port, name).catch(() => []);
+    result = await promQuery(name).catch(() => []);
     if (result.length === 2) break;
     await sleep(250);
   }
@@ -74,6 +58,6 @@ test('remote-write into a real Prometheus: the samples come back through its que
   assert.equal(byMode.get('user')?.value[1], '1.25');
 
   // Both samples of a series are stored, at the pushed timestamps.
-  const range = await query(port, `${name}{mode="idle"}[1m]`) as unknown as Array<{ values: Array<[number, string]> }>;
+  const range = await promQuery(`${name}{mode="idle"}[1m]`) as unknown as Array<{ values: Array<[number, string]> }>;
   assert.deepEqual(range[0]?.values, [[now / 1000, '10'], [(now + 1000) / 1000, '11']]);
 });

@@ -1,7 +1,9 @@
 // Ports and child processes for tests that run real servers (Prometheus, Alertmanager...).
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 /** A port free on 127.0.0.1 right now (for servers that cannot be told to pick port 0). */
 export async function freePort(): Promise<number> {
@@ -20,4 +22,33 @@ export function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => { clearTimeout(timer); resolve(); });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * A real Prometheus (Debian's binary at `path`) on a free loopback port with its data in `dir`,
+ * stopped when the test ends. `config` is its prometheus.yml; `remoteWrite` turns the receiver on.
+ */
+export async function startPrometheus(
+  t: { after(fn: () => unknown): void },
+  path: string,
+  dir: string,
+  options: { config: string; remoteWrite?: boolean },
+): Promise<{ port: number; query: (promql: string) => Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> }> {
+  writeFileSync(join(dir, 'prometheus.yml'), options.config);
+  const port = await freePort();
+  const child = spawn(path, [
+    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
+    ...(options.remoteWrite ? ['--web.enable-remote-write-receiver'] : []),
+  ], { stdio: 'ignore' });
+  // Registered before anything can fail, so Prometheus never outlives the test.
+  t.after(() => stopChild(child));
+  return {
+    port,
+    query: async (promql) => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = await res.json() as { data?: { result?: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      return body.data?.result ?? [];
+    },
+  };
 }
