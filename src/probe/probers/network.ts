@@ -2,7 +2,7 @@
 // IP family with the resolve-phase metrics blackbox_exporter reports, short failure reasons, and
 // regular expressions in their config.
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { z } from 'zod';
 import { errnoCode } from '../../core/errors.ts';
 import type { MetricSample, ProbeResult } from '../types.ts';
@@ -136,4 +136,31 @@ export function resolveMetrics(result: ProbeResult): MetricSample[] {
     gauge('probe_ip_protocol', 'Specifies whether probe ip protocol is IP4 or IP6', protocol),
     gauge('probe_dns_lookup_time_seconds', 'Returns the time taken for probe dns lookup in seconds', (result.phases.resolve ?? 0) / 1000),
   ];
+}
+
+/**
+ * Waits for `event` on a socket (a TCP connect or a TLS handshake): undefined when it came, else a
+ * short reason: `reasonOf(error)`, "connection closed" or "aborted".
+ */
+export function waitForSocket(
+  socket: Socket, event: 'connect' | 'secureConnect', signal: AbortSignal, reasonOf: (err: Error) => string = netErrorReason,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const done = (reason: string | undefined): void => {
+      socket.off(event, onEvent);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      resolve(reason);
+    };
+    const onEvent = (): void => done(undefined);
+    const onError = (err: Error): void => done(reasonOf(err));
+    const onClose = (): void => done('connection closed');
+    const onAbort = (): void => done('aborted');
+    if (signal.aborted) { resolve('aborted'); return; }
+    socket.once(event, onEvent);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -3,7 +3,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { abortedReason, ipProtocol, netErrorReason, resolveHost, resolveMetrics, gauge, splitHostPort } from './network.ts';
+import { abortedReason, gauge, ipProtocol, resolveHost, resolveMetrics, splitHostPort, waitForSocket } from './network.ts';
 import { queryResponseStep, runQueryResponse } from './query-response.ts';
 import { tlsClientOptions, tlsConfig, tlsFacts, tlsMetrics, type TlsClientOptions } from './tls-settings.ts';
 import type { ProbeOutcome, Prober } from '../types.ts';
@@ -40,13 +40,13 @@ export const tcp = {
 
     let started = performance.now();
     const plain = netConnect({ host: resolved.address, port: hp.port, family: resolved.family });
-    plain.on('error', () => { /* reported by settle() or the line reader */ });
+    plain.on('error', () => { /* reported by waitForSocket() or the line reader */ });
     const sockets: Socket[] = [plain];
     // Outermost first: destroying a socket under a live TLSSocket crashes Node 24 (SIGSEGV).
     const close = (): void => { for (const s of sockets.toReversed()) s.destroy(); };
     signal.addEventListener('abort', close, { once: true });
     try {
-      const connected = await settle(plain, 'connect', signal);
+      const connected = await waitForSocket(plain, 'connect', signal);
       phases.connect = performance.now() - started;
       if (connected !== undefined) return fail(signal.aborted ? abortedReason(signal, `connecting to ${target}`) : `connect to ${target}: ${connected}`);
       details.connected = true;
@@ -85,34 +85,13 @@ export const tcp = {
   },
 } satisfies Prober<typeof schema>;
 
-/** Waits for `event` on the socket: undefined when it came, else the error's short reason. */
-function settle(socket: Socket, event: 'connect' | 'secureConnect', signal: AbortSignal): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const done = (reason: string | undefined): void => {
-      socket.off(event, onEvent);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      signal.removeEventListener('abort', onAbort);
-      resolve(reason);
-    };
-    const onEvent = (): void => done(undefined);
-    const onError = (err: Error): void => done(netErrorReason(err));
-    const onClose = (): void => done('connection closed');
-    const onAbort = (): void => done('aborted');
-    if (signal.aborted) { resolve('aborted'); return; }
-    socket.once(event, onEvent);
-    socket.once('error', onError);
-    socket.once('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** A TLS handshake over an open socket; the TLS socket, or why it failed. */
 async function handshake(socket: Socket, options: TlsClientOptions, sockets: Socket[], signal: AbortSignal, target: string): Promise<TLSSocket | { error: string }> {
   const secured = tlsConnect({ ...options, socket });
   sockets.push(secured);
-  secured.on('error', () => { /* reported by settle(), or irrelevant once the probe is over */ });
-  const failed = await settle(secured, 'secureConnect', signal);
+  secured.on('error', () => { /* reported by waitForSocket(), or irrelevant once the probe is over */ });
+  const failed = await waitForSocket(secured, 'secureConnect', signal);
   if (failed === undefined) return secured;
   secured.destroy();
   return { error: signal.aborted ? abortedReason(signal, `in the TLS handshake with ${target}`) : `TLS handshake with ${target}: ${failed}` };

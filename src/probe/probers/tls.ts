@@ -1,9 +1,9 @@
 // The tls prober: a TLS handshake with "host:port" and the certificate facts it yields (expiry,
 // identity, verification); also the timed resolve/connect/handshake the http prober dials with.
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type SecureVersion, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { z } from 'zod';
-import { abortedReason, ipProtocol, netErrorReason, resolveHost, resolveMetrics, splitHostPort, type IpProtocol } from './network.ts';
+import { abortedReason, ipProtocol, netErrorReason, resolveHost, resolveMetrics, splitHostPort, waitForSocket, type IpProtocol } from './network.ts';
 import { chainFacts, chainMetrics, verifyReason } from './tls-facts.ts';
 import { tlsClientOptions } from './tls-settings.ts';
 import type { ProbeLog, ProbeOutcome, Prober } from '../types.ts';
@@ -80,8 +80,8 @@ export async function dial(options: DialOptions): Promise<DialFacts & ({ connect
   let started = performance.now();
   const plain = netConnect({ host: resolved.address, port, family: resolved.family });
   sockets.push(plain);
-  plain.on('error', () => { /* reported by waitFor(), or irrelevant once closed */ });
-  const connectError = await waitFor(plain, 'connect', signal);
+  plain.on('error', () => { /* reported by waitForSocket(), or irrelevant once closed */ });
+  const connectError = await waitForSocket(plain, 'connect', signal);
   facts.phases.connect = performance.now() - started;
   if (signal.aborted) return failed(abortedReason(signal, `connecting to ${where}`));
   if (connectError !== undefined) return failed(`${connectError} (${where})`);
@@ -93,7 +93,7 @@ export async function dial(options: DialOptions): Promise<DialFacts & ({ connect
   const secured = tlsConnect({ socket: plain, host: t.host, servername: t.servername, ca: t.ca, rejectUnauthorized: false, minVersion: t.minVersion });
   sockets.push(secured);
   secured.on('error', () => { /* as above */ });
-  const handshakeError = await waitFor(secured, 'secureConnect', signal);
+  const handshakeError = await waitForSocket(secured, 'secureConnect', signal, tlsErrorReason);
   facts.phases.tls = performance.now() - started;
   if (signal.aborted) return failed(abortedReason(signal, `in the TLS handshake with ${where}`));
   if (handshakeError !== undefined) return failed(`TLS handshake with ${where}: ${handshakeError}`);
@@ -135,24 +135,8 @@ export const tls = {
   metrics: (result) => [...resolveMetrics(result), ...chainMetrics(result)],
 } satisfies Prober<typeof schema>;
 
-/** Waits for `event`: undefined when it came, else a short reason (also when `signal` aborts first). */
-function waitFor(socket: Socket | TLSSocket, event: 'connect' | 'secureConnect', signal: AbortSignal): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const done = (reason: string | undefined): void => {
-      socket.off(event, onEvent);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      signal.removeEventListener('abort', onAbort);
-      resolve(reason);
-    };
-    const onEvent = (): void => done(undefined);
-    const onError = (err: Error): void => done((err as { reason?: string }).reason ?? netErrorReason(err));
-    const onClose = (): void => done('connection closed');
-    const onAbort = (): void => done('aborted');
-    if (signal.aborted) { resolve('aborted'); return; }
-    socket.once(event, onEvent);
-    socket.once('error', onError);
-    socket.once('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+
+/** A TLS error's own reason (hostname mismatch details) before the generic network wording. */
+function tlsErrorReason(err: Error): string {
+  return (err as { reason?: string }).reason ?? netErrorReason(err);
 }
