@@ -13,21 +13,11 @@ SCRAPES=${SCRAPES:-200}
 NODE=node_modules/.bin/node
 OUT=.bench
 mkdir -p "$OUT"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-need=()
-command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+# shellcheck source=../lib.sh
+source bench/lib.sh
+ensure_commands prometheus-node-exporter:prometheus-node-exporter curl:curl
 "$NODE" scripts/build.ts >/dev/null
 
-free_port() { "$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
 
 # The collectors opsctl agent implements, by node_exporter's flag names.
 SAME=(cpu meminfo loadavg stat vmstat netdev filesystem diskstats uname time pressure os textfile)

@@ -13,25 +13,11 @@ SCHEDULED_SECONDS=${SCHEDULED_SECONDS:-75}
 NODE=node_modules/.bin/node
 OUT=.bench
 mkdir -p "$OUT"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-need=()
-command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+# shellcheck source=../lib.sh
+source bench/lib.sh
+ensure_commands prometheus-blackbox-exporter:prometheus-blackbox-exporter nginx:nginx-light wrk:wrk curl:curl
 "$NODE" scripts/build.ts >/dev/null
 
-free_port() { "$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
 # The target: nginx answering 200 "ok" on loopback.
