@@ -1,0 +1,2 @@
+// Test plugin: fails while loading.
+throw new Error('boom while loading');

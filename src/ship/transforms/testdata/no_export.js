@@ -1,0 +1,4 @@
+// Test plugin: has no transform export.
+export function somethingElse(entry) {
+  return entry;
+}
