@@ -9,6 +9,7 @@ import { oomCommand } from './proc/oom/command.ts';
 import { probeCommand } from './probe/command.ts';
 import { upCommand } from './up/command.ts';
 import { agentCommand } from './agent/command.ts';
+import { shipCommand } from './ship/command.ts';
 
 /** The whole `opsctl` command tree. Tests build it to run commands in-process. */
 export function createProgram(): Command {
@@ -34,6 +35,7 @@ Exit codes: 0 ok, 1 a check failed, 64 usage or expression error, 66 missing inp
   program.addCommand(snapshotCommand());
   program.addCommand(oomCommand());
   program.addCommand(probeCommand());
+  program.addCommand(shipCommand());
   program.addCommand(agentCommand());
   program.addCommand(upCommand());
   program.addCommand(versionCommand());

@@ -11,16 +11,22 @@ const defaultScrapeTimeoutSeconds = 120;
 
 type Query = Record<string, string | string[] | undefined>;
 
-/** Adds /probe, POST|PUT /-/reload and /api/v1/targets to a server made by createHttpServer (before listen). */
-export function registerProbeRoutes(app: FastifyInstance, service: ProbeService): void {
+/**
+ * Adds /probe, POST|PUT /-/reload and /api/v1/targets to a server made by createHttpServer (before
+ * listen). A host of several services (`opsctl up`) passes `reloadRoute: false` and serves one
+ * /-/reload for all of them.
+ */
+export function registerProbeRoutes(app: FastifyInstance, service: ProbeService, options: { reloadRoute?: boolean } = {}): void {
   app.get('/probe', (req, reply) => probeRoute(service, req, reply));
   const reload = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const outcome = await service.reload();
     if (outcome.ok) return reply.type('text/plain; charset=utf-8').send('config reloaded\n');
     return reply.code(500).type('text/plain; charset=utf-8').send(`reload failed, the running config is unchanged:\n${outcome.error}\n`);
   };
-  app.post('/-/reload', reload);
-  app.put('/-/reload', reload);
+  if (options.reloadRoute !== false) {
+    app.post('/-/reload', reload);
+    app.put('/-/reload', reload);
+  }
   app.get('/api/v1/targets', async (_req, reply) => reply.send({ targets: service.status() }));
 }
 

@@ -10,13 +10,14 @@ interface UpFlags {
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('run every service the config enables: metrics/health endpoint, OOM watcher, probe service')
+    .description('run every service the config enables: metrics/health endpoint, OOM watcher, probe service, agent, log shipper')
     .option('-c, --config <file>', 'TOML config file (keys may also come from OPSCTL_* variables)')
     .option('--check-config', 'validate the config and exit (0 valid, 78 invalid)')
     .option('--listen <host:port>', 'override the listen address of /metrics, /healthz, /readyz')
     .addHelpText('after', `
 Environment: OPSCTL_LISTEN, OPSCTL_LOG__LEVEL, OPSCTL_OOM__INTERVAL... ("__" nests a section).
-With [probe] enabled, /probe, /api/v1/targets and POST /-/reload are served too; SIGHUP reloads the probe config.
+With [probe] enabled, /probe and /api/v1/targets are served too; with [probe] or [ship], POST /-/reload
+and SIGHUP reload their configs.
 Precedence: config file < environment < flags.
 
 Examples:
@@ -44,6 +45,10 @@ Examples:
         if (config.probe.enabled && config.probe.config !== undefined) {
           const { loadServiceConfig } = await import('../probe/index.ts');
           loadServiceConfig(config.probe.config);
+        }
+        if (config.ship.enabled && config.ship.config !== undefined) {
+          const { loadShipConfig } = await import('../ship/index.ts');
+          loadShipConfig(config.ship.config);
         }
         return writeOut(`config ok${flags.config ? `: ${flags.config}` : ''}\n`);
       }

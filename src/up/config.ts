@@ -24,14 +24,19 @@ export const upConfigSchema = z.strictObject({
     /** Its probes.toml (modules, targets, alerts), relative to this file; its `listen` is not used. */
     config: z.string().min(1).optional(),
   }).prefault({}).refine((p) => !p.enabled || p.config !== undefined, { message: 'probe.enabled needs probe.config (the probes.toml to run)', path: ['config'] }),
+  /** The log shipper (`opsctl ship`): its pipeline's metrics on this process's /metrics, its reload on /-/reload; its `listen` is not used. */
+  ship: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** Its ship.toml (sources, transforms, sinks), relative to this file. */
+    config: z.string().min(1).optional(),
+  }).prefault({}).refine((p) => !p.enabled || p.config !== undefined, { message: 'ship.enabled needs ship.config (the ship.toml to run)', path: ['config'] }),
 });
 
 export type UpConfig = z.output<typeof upConfigSchema>;
 
-/** The config with the probe config's path resolved against the main config file's directory (or the working directory). */
+/** The config with the probe and ship config paths resolved against the main config file's directory (or the working directory). */
 export function resolvePaths(config: UpConfig, file: string | undefined): UpConfig {
-  const probeConfig = config.probe.config;
-  if (probeConfig === undefined || isAbsolute(probeConfig)) return config;
   const base = file === undefined ? process.cwd() : dirname(resolve(file));
-  return { ...config, probe: { ...config.probe, config: resolve(base, probeConfig) } };
+  const at = (path: string | undefined): string | undefined => (path === undefined || isAbsolute(path) ? path : resolve(base, path));
+  return { ...config, probe: { ...config.probe, config: at(config.probe.config) }, ship: { ...config.ship, config: at(config.ship.config) } };
 }

@@ -5,6 +5,7 @@ import { createLogger } from '../core/log.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { OomWatcher } from '../proc/oom/index.ts';
 import type { ProbeService } from '../probe/index.ts';
+import type { ShipService } from '../ship/index.ts';
 import type { UpConfig } from './config.ts';
 
 /** Runs until SIGTERM/SIGINT (or `signal`), then stops services in reverse order of start. */
@@ -18,25 +19,52 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
   // Services that write their own /metrics text add it here (read at each scrape).
   const exposition: Array<() => string> = [];
   const app = createHttpServer({ registry, log, notReady: () => [...starting], exposition });
-  // Until a service takes SIGHUP over, it must not end the process (its default action).
-  const ignoreHup = (): void => { log.info({ signal: 'SIGHUP' }, 'nothing to reload'); };
-  process.on('SIGHUP', ignoreHup);
-  let removeHup = (): void => { process.off('SIGHUP', ignoreHup); };
+  // Services that reload their config on SIGHUP and POST /-/reload, once started.
+  const reloadable: Array<{ name: string; reload: () => Promise<{ ok: true } | { ok: false; error: string }> }> = [];
+  const reloadAll = async (): Promise<{ ok: true } | { ok: false; error: string }> => {
+    const errors: string[] = [];
+    for (const { name, reload } of reloadable) {
+      const outcome = await reload();
+      if (!outcome.ok) errors.push(`${name}: ${outcome.error}`);
+    }
+    return errors.length === 0 ? { ok: true } : { ok: false, error: errors.join('\n') };
+  };
+  // SIGHUP must never end the process (its default action), even before a service can reload.
+  const onHup = (): void => {
+    if (reloadable.length === 0) {
+      log.info({ signal: 'SIGHUP' }, 'nothing to reload');
+      return;
+    }
+    log.info({ signal: 'SIGHUP', services: reloadable.map((r) => r.name) }, 'reloading config');
+    void reloadAll();
+  };
+  process.on('SIGHUP', onHup);
+  const removeHup = (): void => { process.off('SIGHUP', onHup); };
   try {
-    // Its routes must be on the server before it listens; its probes start once it does.
+    // Routes must be on the server before it listens; services start once it does.
     let probe: ProbeService | undefined;
+    let ship: ShipService | undefined;
     if (config.probe.enabled && config.probe.config !== undefined) {
       const { ProbeService, registerProbeRoutes } = await import('../probe/index.ts');
       probe = new ProbeService({ file: config.probe.config, log: log.child({ module: 'probe' }), registry, signal: life.signal });
-      registerProbeRoutes(app, probe);
+      registerProbeRoutes(app, probe, { reloadRoute: false });
       const service = probe;
       exposition.push(() => service.exposition());
       starting.add('probe');
     }
+    if (config.ship.enabled && config.ship.config !== undefined) {
+      const { ShipService } = await import('../ship/index.ts');
+      ship = new ShipService({ file: config.ship.config, log: log.child({ module: 'ship' }), registry });
+      starting.add('ship');
+    }
+    if (probe || ship) {
+      const { registerShipRoutes } = await import('../ship/index.ts');
+      registerShipRoutes(app, reloadAll);
+    }
     const address = await listen(app, config.listen);
     life.add('http', () => app.close());
     starting.delete('http');
-    const endpoints = ['/metrics', '/healthz', '/readyz', ...(probe ? ['/probe', '/api/v1/targets', '/-/reload'] : [])];
+    const endpoints = ['/metrics', '/healthz', '/readyz', ...(probe ? ['/probe', '/api/v1/targets'] : []), ...(probe || ship ? ['/-/reload'] : [])];
     log.info({ address, endpoints }, 'listening');
     if (config.oom.enabled) {
       starting.add('oom');
@@ -59,12 +87,18 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
     if (probe) {
       probe.start();
       life.add('probe', () => probe.stop());
-      const { onSighup } = await import('../probe/index.ts');
-      removeHup();
-      removeHup = onSighup(log, probe);
+      const service = probe;
+      reloadable.push({ name: 'probe', reload: () => service.reload() });
       starting.delete('probe');
     }
-    log.info({ services: ['http', ...(config.oom.enabled ? ['oom'] : []), ...(config.agent.enabled ? ['agent'] : []), ...(probe ? ['probe'] : [])] }, 'up');
+    if (ship) {
+      await ship.start();
+      const service = ship;
+      life.add('ship', () => service.stop());
+      reloadable.push({ name: 'ship', reload: () => service.reload() });
+      starting.delete('ship');
+    }
+    log.info({ services: ['http', ...(config.oom.enabled ? ['oom'] : []), ...(config.agent.enabled ? ['agent'] : []), ...(probe ? ['probe'] : []), ...(ship ? ['ship'] : [])] }, 'up');
   } catch (err) {
     await life.shutdown('start failed');
     removeHup();
