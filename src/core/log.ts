@@ -1,6 +1,7 @@
 // The pino root logger: JSON by default, pretty on request; always on stderr so stdout stays for output.
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from './command.ts';
 import { useColor } from './tty.ts';
 
@@ -21,6 +22,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const fd = options.fd ?? 2;
   if (options.format === 'pretty') {
+    // Loaded only when asked for: it costs a long-running JSON-logging service ~5 MB for nothing.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     const stream = pretty({ destination: fd, sync: true, colorize: useColor(fd), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
     return pino({ level, base: undefined }, stream);
   }

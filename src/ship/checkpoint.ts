@@ -20,6 +20,8 @@ export interface FileCheckpoint {
   path: string;
   /** When it was last updated (ms since epoch); old entries of vanished files are pruned. */
   updated: number;
+  /** Identity part of entry ids, kept so ids survive a restart. */
+  idPrefix?: string;
 }
 
 interface FileFormat { version: 1; files: Record<string, FileCheckpoint> }

@@ -1,0 +1,420 @@
+// The file source: tails files matched by globs, follows rotation (rename and copytruncate), reads
+// deleted files to their end, and checkpoints only acknowledged offsets (at-least-once).
+import { watch, type FSWatcher } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { duration, size } from '../../core/config.ts';
+import { errnoCode } from '../../core/errors.ts';
+import { CheckpointStore } from '../checkpoint.ts';
+import type { Batch, ComponentContext, Definition, Source } from '../types.ts';
+import { expandGlobs, globBase } from './file/glob.ts';
+import { identityKey, idPrefix, matchesCheckpoint, readFingerprint, type TailCheckpoint } from './file/identity.ts';
+import type { MultilineOptions } from './file/multiline.ts';
+import { Tailer } from './file/tailer.ts';
+
+const regex = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a valid regular expression');
+
+const multilineSchema = z.strictObject({
+  /** A line matching it starts an event; other lines continue it. */
+  start_pattern: regex.optional(),
+  /** A line matching it continues the pending event; other lines start one. */
+  continuation_pattern: regex.optional(),
+  /** A pending event is emitted after this long without a new line. */
+  timeout: duration().prefault('1s'),
+  /** Most lines in one event. */
+  max_lines: z.number().int().positive().default(500),
+}).refine((m) => (m.start_pattern === undefined) !== (m.continuation_pattern === undefined), 'set exactly one of start_pattern and continuation_pattern');
+
+const schema = z.strictObject({
+  type: z.literal('file'),
+  /** Globs of files to tail. */
+  include: z.array(z.string().min(1)).min(1, 'needs at least one glob'),
+  /** Globs of paths to leave out. */
+  exclude: z.array(z.string().min(1)).default([]),
+  /** Where to start in files without a checkpoint found at startup; files appearing later are read from their start. */
+  read_from: z.enum(['beginning', 'end']).default('beginning'),
+  /** How often the globs are expanded again (directories are also watched, best effort). */
+  glob_interval: duration().prefault('1s'),
+  /** How often open files are checked for growth, truncation and deletion. */
+  poll_interval: duration().prefault('250ms'),
+  /** Bytes at the start of a file that, with device and inode, identify it. */
+  fingerprint_bytes: z.number().int().positive().max(65_536).default(256),
+  /** Longer lines are cut to this many bytes (fields.truncated). */
+  max_line_bytes: size().prefault('1MiB'),
+  /** Bytes read at once; a batch is at most one read of one file. */
+  read_buffer: size().prefault('256KiB'),
+  /** How long a file renamed away or deleted stays open after its end, for late writes. */
+  rotate_wait: duration().prefault('5s'),
+  /** Longest a deleted file is held open while it cannot be read to its end (sinks blocked). */
+  max_deleted_hold: duration().prefault('5m'),
+  /** Checkpoints of files not seen for this long are forgotten. */
+  checkpoint_ttl: duration().prefault('24h'),
+  /** Most checkpoints kept (the least recently updated go first). */
+  max_checkpoints: z.number().int().positive().default(10_000),
+  multiline: multilineSchema.optional(),
+});
+
+type FileConfig = z.output<typeof schema>;
+
+/** A file source's definition. */
+export const file = {
+  schema,
+  // Relative globs are relative to the config file, as every other path in it.
+  create: (config, ctx) => new FileSource({
+    ...config, include: config.include.map((g) => resolve(ctx.configDir, g)), exclude: config.exclude.map((g) => resolve(ctx.configDir, g)),
+  }, ctx),
+} satisfies Definition<typeof schema, Source>;
+
+/**
+ * Tails files. Life of a file: found by a scan (new, or resumed at its checkpoint), read chunk by
+ * chunk in turn with the others, detached when its path points elsewhere (rename) or it is
+ * deleted, then released (partial last line emitted, handle closed) once at EOF for rotate_wait.
+ * A partial last line of a live file is not emitted at shutdown: the next start reads it whole.
+ */
+export class FileSource implements Source {
+  readonly #config: FileConfig;
+  readonly #ctx: ComponentContext;
+  readonly #store: CheckpointStore;
+  readonly #multiline: MultilineOptions | undefined;
+  readonly #tailers = new Map<string, Tailer>();
+  readonly #warned = new Set<string>();
+  readonly #rotated = new WeakSet<Tailer>();
+  #watchers: FSWatcher[] = [];
+  #wake: (() => void) | undefined;
+  #rescan = false;
+  #emitting = false;
+
+  constructor(config: FileConfig, ctx: ComponentContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+    this.#store = new CheckpointStore({ file: join(ctx.dataDir, 'checkpoints', `${ctx.name}.json`), log: ctx.log, metrics: ctx.metrics });
+    const ml = config.multiline;
+    this.#multiline = ml && {
+      startPattern: ml.start_pattern === undefined ? undefined : new RegExp(ml.start_pattern),
+      continuationPattern: ml.continuation_pattern === undefined ? undefined : new RegExp(ml.continuation_pattern),
+      maxLines: ml.max_lines,
+    };
+  }
+
+  async run(emit: (batch: Batch) => Promise<void>, signal: AbortSignal): Promise<void> {
+    const cfg = this.#config;
+    const buf = Buffer.allocUnsafe(cfg.read_buffer);
+    const send = async (batch: Batch): Promise<void> => {
+      this.#emitting = true;
+      try {
+        await untilAborted(emit(batch), signal);
+      } finally {
+        this.#emitting = false;
+      }
+    };
+    const holdTimer = setInterval(() => void this.#checkDeletedHold(), cfg.poll_interval);
+    holdTimer.unref();
+    try {
+      await this.#scan(true);
+      this.#watch();
+      let lastScan = Date.now();
+      let nextScan = lastScan + cfg.glob_interval;
+      let nextPoll = Date.now() + cfg.poll_interval;
+      while (!signal.aborted) {
+        let now = Date.now();
+        // Watch events ask for a scan sooner, but at most every 100 ms (a busy directory sends many).
+        if ((this.#rescan && now >= lastScan + 100) || now >= nextScan) {
+          this.#rescan = false;
+          await this.#scan(false);
+          lastScan = Date.now();
+          nextScan = lastScan + cfg.glob_interval;
+        }
+        if (now >= nextPoll) {
+          await this.#poll(now);
+          nextPoll = Date.now() + cfg.poll_interval;
+        }
+        now = Date.now();
+        for (const t of [...this.#tailers.values()]) {
+          if (signal.aborted) break;
+          if (t.pendingEvent && cfg.multiline && now - t.lastLineAt >= cfg.multiline.timeout) {
+            const fb = t.flushEvent();
+            if (fb.entries.length > 0) await send(t.batch(fb));
+          }
+          if (!t.fh || (t.eof && (t.detached || t.deletedAt !== undefined) && now - t.eofSince >= cfg.rotate_wait)) {
+            if (t.fh) {
+              const fb = t.finish();
+              if (fb.entries.length > 0) await send(t.batch(fb));
+            }
+            await this.#release(t);
+          }
+        }
+        // One pass: one chunk of each file that may have more.
+        const list = [...this.#tailers.values()];
+        let readAny = false;
+        for (let i = 0; i < list.length && !signal.aborted; i++) {
+          const t = list[i] as Tailer;
+          if (t.eof || !t.fh) continue;
+          const fb = await this.#read(t, buf);
+          if (fb === undefined) continue;
+          readAny = true;
+          if (fb.entries.length > 0) await send(t.batch(fb));
+        }
+        if (!readAny && !signal.aborted) await this.#sleep(Math.min(cfg.poll_interval, Math.max(1, nextScan - Date.now())), signal);
+      }
+    } finally {
+      clearInterval(holdTimer);
+      for (const w of this.#watchers) w.close();
+      this.#watchers = [];
+      for (const t of this.#tailers.values()) await t.release();
+      this.#tailers.clear();
+      this.#gauges();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#store.close();
+  }
+
+  async #read(t: Tailer, buf: Buffer): Promise<ReturnType<Tailer['read']>> {
+    try {
+      return await t.read(buf);
+    } catch (err) {
+      if (!t.fh) return undefined; // released meanwhile (deleted-hold expiry)
+      this.#ctx.log.warn({ err, path: t.path }, 'cannot read file');
+      t.eof = true;
+      t.eofSince = Date.now();
+      return undefined;
+    }
+  }
+
+  /** Expands the globs: opens new files, follows renames, detaches files no longer at a matched path. */
+  async #scan(initial: boolean): Promise<void> {
+    const cfg = this.#config;
+    let paths: string[];
+    try {
+      paths = await expandGlobs(cfg.include, cfg.exclude);
+    } catch (err) {
+      this.#ctx.log.warn({ err }, 'cannot expand globs');
+      return;
+    }
+    if (paths.length === 0) this.#ctx.log.debug({ include: cfg.include }, 'globs match no file');
+    // Where each identity is now (a file seen at two paths, hard links, keeps the path it has).
+    const found = new Map<string, string>();
+    const atPath = new Map<string, string>();
+    for (const path of paths) {
+      let st;
+      try {
+        st = await stat(path);
+      } catch (err) {
+        this.#warnOnce(path, err);
+        continue;
+      }
+      if (!st.isFile()) continue;
+      const key = identityKey(st.dev, st.ino);
+      atPath.set(path, key);
+      if (!found.has(key) || this.#tailers.get(key)?.path === path) found.set(key, path);
+    }
+    for (const t of this.#tailers.values()) {
+      const path = found.get(t.key);
+      const wasAt = t.path;
+      if (path === undefined) {
+        t.detached = true; // renamed out of the globs, or deleted
+      } else {
+        t.detached = false;
+        if (path === wasAt) continue;
+        t.moveTo(path);
+      }
+      const replaced = atPath.get(wasAt);
+      if ((path !== undefined || (replaced !== undefined && replaced !== t.key)) && !this.#rotated.has(t)) {
+        if (path === undefined) this.#rotated.add(t); // counted once, whenever its path gets a new file
+        this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: 'rename' });
+        this.#ctx.log.debug({ path: wasAt, to: path }, 'file rotated');
+      }
+    }
+    for (const [key, path] of found) if (!this.#tailers.has(key)) await this.#open(path, key, initial);
+    this.#prune();
+    this.#gauges();
+  }
+
+  async #open(path: string, key: string, initial: boolean): Promise<void> {
+    const cfg = this.#config;
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      this.#warnOnce(path, err);
+      return;
+    }
+    try {
+      const st = await fh.stat();
+      if (identityKey(st.dev, st.ino) !== key) { // replaced between stat and open: next scan
+        await fh.close();
+        return;
+      }
+      this.#warned.delete(path);
+      const cp: TailCheckpoint | undefined = this.#store.get(key);
+      let offset = 0;
+      let fp: { fingerprint: string; bytes: number };
+      let prefix: string;
+      if (cp && cp.offset <= st.size && await matchesCheckpoint(fh, st.size, cp)) {
+        fp = { fingerprint: cp.fingerprint, bytes: cp.fingerprintBytes };
+        prefix = cp.idPrefix ?? idPrefix(st.dev, st.ino, cp.fingerprint);
+        offset = cp.offset;
+      } else {
+        fp = await readFingerprint(fh, cfg.fingerprint_bytes);
+        // A checkpoint that does not fit (truncated while stopped, or inode reused): new content, new ids.
+        prefix = idPrefix(st.dev, st.ino, fp.fingerprint, cp ? String(Date.now()) : '');
+        if (cp) this.#ctx.log.debug({ path, checkpoint: cp.offset, size: st.size }, 'checkpoint does not match the file, reading it from the start');
+        else if (initial && cfg.read_from === 'end') offset = st.size;
+      }
+      const t = new Tailer({
+        ctx: this.#ctx, store: this.#store, key, path, fh, dev: st.dev, ino: st.ino, fingerprint: fp.fingerprint,
+        fingerprintBytes: fp.bytes, maxFingerprintBytes: cfg.fingerprint_bytes, idPrefix: prefix, offset, size: st.size,
+        maxLineBytes: cfg.max_line_bytes, multiline: this.#multiline, canSave: (x) => (this.#tailers.get(x.key) ?? x) === x,
+      });
+      t.save();
+      this.#tailers.set(key, t);
+      this.#ctx.log.debug({ path, offset }, 'file opened');
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      this.#ctx.log.warn({ err, path }, 'cannot open file');
+    }
+  }
+
+  async #poll(now: number): Promise<void> {
+    for (const t of this.#tailers.values()) {
+      if (!t.fh || t.reading) continue;
+      try {
+        if (await t.poll(now) === 'truncate') {
+          this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: 'truncate' });
+          this.#ctx.log.debug({ path: t.path }, 'file truncated');
+        }
+      } catch (err) {
+        this.#ctx.log.warn({ err, path: t.path }, 'cannot check file');
+      }
+    }
+    this.#gauges();
+  }
+
+  /** Runs on a timer, also while an emit is blocked: closes deleted files held longer than max_deleted_hold. */
+  async #checkDeletedHold(): Promise<void> {
+    if (!this.#emitting) return;
+    const now = Date.now();
+    for (const t of this.#tailers.values()) {
+      const fh = t.fh;
+      if (!fh || t.reading) continue;
+      try {
+        const st = await fh.stat();
+        if (st.nlink === 0) t.deletedAt ??= now;
+        t.size = st.size;
+      } catch {
+        continue;
+      }
+      this.#gauges();
+      if (t.deletedAt === undefined || now - t.deletedAt < this.#config.max_deleted_hold || t.reading || !t.fh) continue;
+      await this.#release(t);
+      this.#ctx.metrics.deletedHoldExpired.inc({ component: this.#ctx.name });
+      this.#ctx.log.warn({ path: t.path, unreadBytes: Math.max(0, t.size - t.offset) }, 'deleted file held too long, closed it');
+    }
+  }
+
+  async #release(t: Tailer): Promise<void> {
+    this.#tailers.delete(t.key);
+    await t.release();
+    this.#gauges();
+    this.#ctx.log.debug({ path: t.path }, 'file released');
+  }
+
+  /** Forgets checkpoints of files unseen for checkpoint_ttl, and the oldest past max_checkpoints. */
+  #prune(): void {
+    const now = Date.now();
+    const idle: Array<[string, number]> = [];
+    for (const [key, cp] of this.#store.entries()) {
+      const live = this.#tailers.get(key);
+      if (live) {
+        if (now - cp.updated > 3_600_000) live.save(); // keeps a live but quiet file from looking gone
+        continue;
+      }
+      if (now - cp.updated > this.#config.checkpoint_ttl) this.#store.delete(key);
+      else idle.push([key, cp.updated]);
+    }
+    const excess = idle.length + this.#tailers.size - this.#config.max_checkpoints;
+    if (excess > 0) for (const [key] of idle.sort((a, b) => a[1] - b[1]).slice(0, excess)) this.#store.delete(key);
+  }
+
+  #warnOnce(path: string, err: unknown): void {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return; // vanished between glob and stat
+    if (this.#warned.has(path)) return;
+    this.#warned.add(path);
+    this.#ctx.log.warn({ err, path, code }, 'cannot open file, skipping it');
+  }
+
+  #gauges(): void {
+    let open = 0;
+    let deleted = 0;
+    for (const t of this.#tailers.values()) {
+      if (!t.fh) continue;
+      open++;
+      if (t.deletedAt !== undefined) deleted++;
+    }
+    this.#ctx.metrics.filesOpen.set({ component: this.#ctx.name }, open);
+    this.#ctx.metrics.filesDeletedOpen.set({ component: this.#ctx.name }, deleted);
+  }
+
+  /** Watches the glob base directories, best effort: an event triggers a rescan; polling stays. */
+  #watch(): void {
+    const dirs = new Map<string, boolean>();
+    for (const pattern of this.#config.include) {
+      const { dir, recursive } = globBase(pattern);
+      dirs.set(dir, (dirs.get(dir) ?? false) || recursive);
+    }
+    for (const [dir, recursive] of dirs) {
+      try {
+        const w = watch(dir, { recursive, persistent: false }, (event, name) => {
+          if (event === 'rename') this.#rescan = true; // created, deleted or renamed
+          else if (name !== null) {
+            const path = join(dir, name); // appended: read it now rather than at the next poll
+            for (const t of this.#tailers.values()) if (t.path === path && !t.detached) t.eof = false;
+          }
+          this.#wake?.();
+        });
+        w.on('error', () => w.close());
+        this.#watchers.push(w);
+      } catch (err) {
+        this.#ctx.log.debug({ err, dir }, 'cannot watch directory, polling only');
+      }
+    }
+  }
+
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+    });
+  }
+}
+
+/** Waits for `promise`, or until `signal` aborts (a blocked emit must not hold up shutdown). */
+async function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((resolve) => {
+      onAbort = resolve;
+      signal.addEventListener('abort', onAbort, { once: true });
+    })]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
