@@ -174,7 +174,7 @@ export class Pipeline {
       ...[...this.#sinks.values()].map((s) => s.close()),
       ...this.#transforms.map(({ transform }) => transform.close?.()),
     ]);
-    const sourceResults = await Promise.allSettled(this.#sources.map(({ source }) => source.close?.()));
+    const sourceResults = await Promise.allSettled(this.#sources.map(async ({ source }) => source.close?.()));
     for (const r of [...results, ...sourceResults]) {
       if (r.status === 'rejected') this.#log.error({ err: r.reason as unknown }, 'error while closing a component');
     }
