@@ -12,9 +12,15 @@
 export class Ack {
   #pending = 1;
   readonly #onDone: () => void;
+  /**
+   * False when the source cannot read these entries again (stdin): entries left undelivered at
+   * shutdown then go to the dead-letter file instead of waiting to be re-read.
+   */
+  readonly replayable: boolean;
 
-  constructor(onDone: () => void = () => undefined) {
+  constructor(onDone: () => void = () => undefined, options: { replayable?: boolean } = {}) {
     this.#onDone = onDone;
+    this.replayable = options.replayable ?? true;
   }
 
   /** Parts still outstanding. */

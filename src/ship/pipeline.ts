@@ -149,10 +149,17 @@ export class Pipeline {
   /**
    * Stops reading, delivers what is buffered until `deadline` (ms since epoch), then closes
    * everything; sources save their checkpoints last, with every acknowledgment that arrived.
+   * `abandonFailing` (for a reload) stops failing sinks at once instead of draining them: their
+   * memory-buffered entries stay unacknowledged and the next pipeline reads them again.
    */
-  stop(deadline: number): Promise<void> {
+  stop(deadline: number, options: { abandonFailing?: boolean } = {}): Promise<void> {
     this.#stopping ??= (async () => {
       this.#abort.abort();
+      if (options.abandonFailing) {
+        const failing = [...this.#sinks.values()].filter((s) => s.failing);
+        if (failing.length > 0) this.#log.info({ sinks: failing.map((s) => s.name) }, 'failing sinks are not drained: their undelivered entries are read again');
+        await Promise.all(failing.map((s) => s.abandon()));
+      }
       // A source blocked on a full buffer of a failing sink may not return before the deadline;
       // its unacknowledged entries are read again on the next start.
       const left = Math.max(0, deadline - Date.now());

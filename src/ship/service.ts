@@ -106,11 +106,13 @@ export class ShipService {
       return { ok: false, error };
     }
     if (this.#stopped) return { ok: false, error: 'stopping' };
+    log.info({ file: this.#o.file }, 'reloading config');
     if (next.listen.host !== this.#config.listen.host || next.listen.port !== this.#config.listen.port) {
       log.warn({ listen: `${next.listen.host}:${next.listen.port}` }, 'listen changes only on restart');
     }
-    // The old pipeline drains (its checkpoints saved) before the new one opens the same files and buffers.
-    await this.#pipeline?.stop(Date.now() + this.#config.shutdown_timeout);
+    // The old pipeline drains (its checkpoints saved) before the new one opens the same files and
+    // buffers. A failing sink is not waited for: its entries are read again by the new pipeline.
+    await this.#pipeline?.stop(Date.now() + this.#config.shutdown_timeout, { abandonFailing: true });
     try {
       this.#pipeline = await this.#build(next);
     } catch (err) {

@@ -33,6 +33,8 @@ export interface Batch {
 
 /** Where a dead-lettered entry goes (one NDJSON file per pipeline); writing is synchronous and never throws. */
 export interface DeadLetter {
+  /** Where the entries go (for log messages). */
+  readonly path?: string;
   write(entries: readonly LogEntry[], reason: string, component: string): void;
 }
 

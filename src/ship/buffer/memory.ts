@@ -238,6 +238,15 @@ export class MemoryBuffer implements SinkBuffer {
     this.#check();
   }
 
+  leftovers(): Array<{ entries: LogEntry[]; ack: Ack }> {
+    const out: Array<{ entries: LogEntry[]; ack: Ack }> = [];
+    for (let g = this.#head; g < this.#groups.length; g++) {
+      const group = this.#groups[g] as Group;
+      out.push({ entries: g === this.#head ? group.entries.slice(this.#headDone) : group.entries, ack: group.ack });
+    }
+    return out;
+  }
+
   /** Refuses blocked pushes (false, acks left incomplete) and ends a pending take; what is left is lost. */
   close(): Promise<void> {
     this.#ended = true;

@@ -40,4 +40,9 @@ export interface SinkBuffer {
   end(): void;
   /** Frees files and timers; a disk buffer keeps its unsent entries for the next start. */
   close(): Promise<void>;
+  /**
+   * Entries still held in memory, with their incomplete acks (in flight included), once the sink
+   * stopped delivering. Only a memory buffer has any: a disk buffer's are kept on disk.
+   */
+  leftovers?(): Array<{ entries: LogEntry[]; ack: Ack }>;
 }

@@ -42,6 +42,8 @@ export class SinkRunner {
   #nextProbe = 0;
   #probeAttempt = 0;
   #warnedAt = 0;
+  /** Set once drain, abandon or close began: a refused push is then the shutdown's, not a full buffer's. */
+  #stopping = false;
 
   constructor(options: SinkRunnerOptions) {
     this.name = options.name;
@@ -67,7 +69,9 @@ export class SinkRunner {
   async push(entries: LogEntry[], ack: Ack): Promise<void> {
     this.#o.counters.received(entries.length);
     const accepted = await this.#o.buffer.push(entries, ack);
-    if (!accepted) this.#o.counters.dropped('buffer_full', entries.length);
+    if (accepted) return;
+    if (this.#stopping) this.#undelivered(entries, ack);
+    else this.#o.counters.dropped('buffer_full', entries.length);
   }
 
   /** Starts the delivery loop. */
@@ -81,6 +85,7 @@ export class SinkRunner {
    * on the next start; a disk buffer keeps them.
    */
   async drain(deadline: number): Promise<void> {
+    this.#stopping = true;
     this.#o.buffer.end();
     const left = Math.max(0, deadline - Date.now());
     const timer = setTimeout(() => this.#abort.abort(), left);
@@ -91,12 +96,37 @@ export class SinkRunner {
     }
   }
 
-  /** Aborts at once (after drain, or when a start failed). */
-  async close(): Promise<void> {
+  /**
+   * Stops delivering at once, without draining (a reload while this sink fails): what its memory
+   * buffer holds stays unacknowledged and is read again by the next pipeline; blocked pushes are
+   * released so the sources can stop.
+   */
+  async abandon(): Promise<void> {
+    this.#stopping = true;
     this.#abort.abort();
     await this.#loop;
     await this.#o.buffer.close();
+  }
+
+  /** Aborts at once (after drain, or when a start failed). */
+  async close(): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort();
+    await this.#loop;
+    for (const { entries, ack } of this.#o.buffer.leftovers?.() ?? []) this.#undelivered(entries, ack);
+    await this.#o.buffer.close();
     await this.#o.writer.close?.();
+  }
+
+  /**
+   * Entries this sink did not deliver before it stopped. Those a source can read again are left
+   * unacknowledged; the others (stdin) would be lost, so they go to the dead-letter file.
+   */
+  #undelivered(entries: readonly LogEntry[], ack: Ack): void {
+    if (ack.replayable || entries.length === 0) return;
+    this.#o.counters.error('undelivered_at_shutdown', entries.length);
+    this.#o.log.error({ events: entries.length, dead_letter: this.#o.deadLetter.path }, 'entries undelivered at shutdown cannot be read again, written to the dead-letter file');
+    this.#o.deadLetter.write(entries, 'undelivered_at_shutdown', this.name);
   }
 
   async #run(): Promise<void> {
@@ -108,7 +138,7 @@ export class SinkRunner {
         taken = await buffer.take(batch.max_events, batch.max_bytes, batch.timeout, signal);
       } catch (err) {
         if (signal.aborted) return;
-        log.error({ err, sink: this.name }, 'cannot read sink buffer');
+        log.error({ err }, 'cannot read sink buffer');
         await sleep(1000, undefined, { signal }).catch(() => undefined);
         continue;
       }
@@ -136,7 +166,7 @@ export class SinkRunner {
       attempt++;
       const error = await this.#attempt(entries, signal);
       if (error === undefined) {
-        if (this.#failing) log.info({ sink, attempt }, 'sink recovered');
+        if (this.#failing) log.info({ attempt }, 'sink recovered');
         this.#failing = false;
         this.#probeAttempt = 0;
         metrics.sinkHealthy.set({ sink }, 1);
@@ -147,7 +177,7 @@ export class SinkRunner {
       metrics.sinkHealthy.set({ sink }, 0);
       if (!error.retryable) {
         counters.error(`rejected${typeof error.details.status === 'number' ? `_${error.details.status}` : ''}`, entries.length);
-        log.warn({ sink, events: entries.length, error: error.message, ...error.details }, 'batch rejected, written to the dead-letter file');
+        log.warn({ events: entries.length, error: error.message, ...error.details }, 'batch rejected, written to the dead-letter file');
         this.#o.deadLetter.write(entries, `rejected: ${error.message}`, sink);
         // A rejection is about the batch, not the sink's health.
         this.#failing = false;
@@ -156,7 +186,7 @@ export class SinkRunner {
       }
       if (retry.max_retries !== undefined && attempt > retry.max_retries) {
         counters.error('retries_exhausted', entries.length);
-        log.error({ sink, events: entries.length, attempts: attempt, error: error.message }, 'retries exhausted, batch written to the dead-letter file');
+        log.error({ events: entries.length, attempts: attempt, error: error.message }, 'retries exhausted, batch written to the dead-letter file');
         this.#o.deadLetter.write(entries, `retries_exhausted: ${error.message}`, sink);
         return true;
       }
@@ -165,7 +195,7 @@ export class SinkRunner {
         { attempts: Infinity, baseDelayMs: retry.initial_backoff, maxDelayMs: retry.max_backoff, timeoutMs: this.#o.requestTimeoutMs },
         this.#fallback ? ++this.#probeAttempt : attempt, this.#random, error.retryAfterMs,
       );
-      this.#warn({ sink, attempt, delay_ms: delay, error: error.message, ...error.details, fallback: this.#fallback?.name });
+      this.#warn({ attempt, delay_ms: delay, error: error.message, ...error.details, fallback: this.#fallback?.name });
       if (this.#fallback) {
         this.#nextProbe = Date.now() + delay;
         return this.#handOver(entries, signal);

@@ -58,7 +58,7 @@ export function createStdin(config: StdinConfig, ctx: ComponentContext, options:
         if (out.length === 0) return;
         const entries = out;
         out = [];
-        await emit({ entries, ack: new Ack() });
+        await emit({ entries, ack: new Ack(undefined, { replayable: false }) });
       };
       let offset = 0;
       const chunks = stream.iterator({ destroyOnReturn: false });
