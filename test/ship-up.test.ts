@@ -1,0 +1,66 @@
+// End to end: `opsctl up` with [ship] enabled runs the shipper: lines reach the receiver and the
+// opsctl_ship_* metrics are on up's own /metrics.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { collect, runCli, startCli, waitForLine } from './helpers/cli.ts';
+import { HttpReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, metricValue, q, workspace } from './helpers/ship.ts';
+import { requireTool } from './helpers/tools.ts';
+
+test('up with [ship] enabled ships lines and serves opsctl_ship_* on its /metrics', async (t) => {
+  const ws = workspace(t);
+  const rx = await HttpReceiver.start();
+  t.after(() => rx.close());
+  const log = join(ws.logs, 'app.log');
+  writeFileSync(log, '');
+  writeFileSync(join(ws.dir, 'ship.toml'), `data_dir = ${q(ws.data)}
+listen = "127.0.0.1:1"  # not used under up
+[sources.app]
+type = "file"
+include = [${q(log)}]
+poll_interval = "100ms"
+[sinks.rx]
+type = "http"
+inputs = ["app"]
+url = ${q(rx.url)}
+batch = { timeout = "100ms" }
+`);
+  const config = join(ws.dir, 'up.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\n[oom]\nenabled = false\n[ship]\nenabled = true\nconfig = "ship.toml"\n');
+  const check = await runCli(['up', '--config', config, '--check-config']);
+  assert.equal(check.code, 0, check.stderr);
+
+  const child = startCli(['up', '--config', config]);
+  const done = collect(child, 60_000);
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  try {
+    const listening = await waitForLine(child, /"msg":"listening"/);
+    const address = (JSON.parse(listening) as { address: string }).address;
+    assert.match(await waitForLine(child, /"msg":"up"/), /"services":\[[^\]]*"ship"/);
+    await appendSeqLines(log, 0, 500);
+    await rx.waitForSeqs(0, 500);
+    assert.equal(rx.duplicates, 0);
+
+    const body = await (await fetch(`http://${address}/metrics`)).text();
+    assert.ok(metricValue(body, 'opsctl_ship_events_out_total', { component: 'rx', kind: 'sink' }) >= 500, body);
+    assert.ok(metricValue(body, 'opsctl_ship_events_in_total', { component: 'app', kind: 'source' }) >= 500);
+    assert.match(body, /^opsctl_build_info\{/m);
+    const promtool = requireTool(t, 'promtool', 'prometheus');
+    if (promtool) {
+      const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
+    }
+    const reload = await fetch(`http://${address}/-/reload`, { method: 'POST' });
+    assert.equal(reload.status, 200, await reload.text());
+    await appendSeqLines(log, 500, 600);
+    await rx.waitForSeqs(500, 600);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(rx.duplicates, 0);
+});
