@@ -358,3 +358,18 @@ test('an ack completes only once its entries are in the segment file', { timeout
   await waitFor('acks', () => onDisk.length === 5);
   assert.deepEqual(onDisk, [true, true, true, true, true]);
 });
+
+test('a take waiting for a full batch is served at once when a push has to wait for room', { timeout: 30_000 }, async (t) => {
+  const first = entries('a', 10);
+  const buf = await fixture(t, { maxBytes: lineBytes(first) }).open();
+  assert.equal(await buf.push(first, new Ack()), true);
+  const take = buf.take(50, 1 << 20, 3_600_000, never);
+  const blocked = buf.push(entries('b', 3), new Ack());
+  // Without the blocked push this take would wait an hour for 50 entries.
+  const taken = await take;
+  assert.deepEqual(messages(taken), first.map((e) => e.message));
+  assert.equal(await settled(blocked), false);
+  await buf.commit(taken as Taken);
+  assert.equal(await blocked, true);
+  assert.deepEqual(await drain(buf, 3), ['b0', 'b1', 'b2']);
+});

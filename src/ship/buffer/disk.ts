@@ -220,7 +220,9 @@ export class DiskBuffer implements SinkBuffer {
       completeAck(ack, this.#log);
       return Promise.resolve(false);
     }
-    return new Promise((resolve) => this.#blocked.push({ ...item, resolve }));
+    const admitted = new Promise<boolean>((resolve) => this.#blocked.push({ ...item, resolve }));
+    this.#check(); // a take waiting for more entries gets what there is: no more fit until it is served
+    return admitted;
   }
 
   take(maxEvents: number, maxBytes: number, timeoutMs: number, signal: AbortSignal): Promise<Taken | undefined> {
@@ -390,7 +392,7 @@ export class DiskBuffer implements SinkBuffer {
     const take = this.#take;
     if (take === undefined || this.#cutting || this.#inFlight !== undefined) return;
     const finished = this.#ended && this.#blocked.length === 0 && this.#writing === undefined;
-    const state = take.state(this.#readableEvents, this.#readableBytes, finished);
+    const state = take.state(this.#readableEvents, this.#readableBytes, finished, this.#blocked.length > 0);
     if (state === 'wait') return;
     if (state === 'none') {
       this.#take = undefined;

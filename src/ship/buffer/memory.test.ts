@@ -239,3 +239,20 @@ test('gauges follow pushes and commits; the bounds are set', { timeout: 30_000 }
   assert.equal(await gauge('bytes'), buf.bytes);
   assert.equal(buf.bytes, pushed.slice(5).reduce((sum, e) => sum + entrySize(e), 0));
 });
+
+test('a take waiting for a full batch is served at once when a push has to wait for room', async () => {
+  // batch.max_events above what is left in the buffer: without this the producer would stall for
+  // the batch timeout on every take.
+  const { buf } = setup(10);
+  assert.equal(await buf.push(entries('a', 6), new Ack()), true);
+  const take = buf.take(8, 1 << 20, 3_600_000, never);
+  assert.equal(await settled(take), false, 'served before the batch was full');
+  const blocked = buf.push(entries('b', 6), new Ack());
+  assert.equal(await settled(take), true, 'the take kept waiting while a push was blocked');
+  const taken = await take;
+  assert.deepEqual(taken?.entries.map((e) => e.message), ['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
+  assert.equal(await settled(blocked), false);
+  await buf.commit(taken as NonNullable<typeof taken>);
+  assert.equal(await blocked, true);
+  await buf.close();
+});

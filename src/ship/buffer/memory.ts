@@ -55,11 +55,12 @@ export class PendingTake {
 
   /**
    * `events`/`bytes` readable now; `finished` when nothing more will arrive (ended, nothing
-   * queued). Starts the timeout at the first entry seen.
+   * queued); `full` when pushes wait for room, so no more can arrive before this take is served
+   * (waiting for the timeout would only stall the producer). Starts the timeout at the first entry seen.
    */
-  state(events: number, bytes: number, finished: boolean): TakeState {
+  state(events: number, bytes: number, finished: boolean, full = false): TakeState {
     if (events === 0) return finished ? 'none' : 'wait';
-    if (events >= this.maxEvents || bytes >= this.maxBytes || finished || this.#timedOut) return 'serve';
+    if (events >= this.maxEvents || bytes >= this.maxBytes || finished || full || this.#timedOut) return 'serve';
     this.#timer ??= setTimeout(() => {
       this.#timedOut = true;
       this.#wake();
@@ -185,7 +186,9 @@ export class MemoryBuffer implements SinkBuffer {
       completeAck(ack, this.#log);
       return Promise.resolve(false);
     }
-    return new Promise((resolve) => this.#blocked.push({ group, bytes, resolve }));
+    const admitted = new Promise<boolean>((resolve) => this.#blocked.push({ group, bytes, resolve }));
+    this.#check(); // a take waiting for more entries gets what there is: no more fit until it is served
+    return admitted;
   }
 
   take(maxEvents: number, maxBytes: number, timeoutMs: number, signal: AbortSignal): Promise<Taken | undefined> {
@@ -283,7 +286,7 @@ export class MemoryBuffer implements SinkBuffer {
   #check(): void {
     const take = this.#take;
     if (take === undefined || this.#inFlight !== undefined) return;
-    const state = take.state(this.#events, this.#bytes, this.#ended && this.#blocked.length === 0);
+    const state = take.state(this.#events, this.#bytes, this.#ended && this.#blocked.length === 0, this.#blocked.length > 0);
     if (state === 'wait') return;
     this.#take = undefined;
     take.settle(state === 'none' ? undefined : this.#cut(take));
