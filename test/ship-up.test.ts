@@ -32,6 +32,12 @@ batch = { timeout = "100ms" }
   writeFileSync(config, 'listen = "127.0.0.1:0"\n[oom]\nenabled = false\n[ship]\nenabled = true\nconfig = "ship.toml"\n');
   const check = await runCli(['up', '--config', config, '--check-config']);
   assert.equal(check.code, 0, check.stderr);
+  // OPSCTL_SHIP_* is the ship config's (OPSCTL_SHIP__* would be up's [ship]): up does not take it as its own key.
+  const withShipEnv = await runCli(['up', '--config', config, '--check-config'], { env: { OPSCTL_SHIP_SHUTDOWN_TIMEOUT: '5s' } });
+  assert.equal(withShipEnv.code, 0, withShipEnv.stderr);
+  const badShipEnv = await runCli(['up', '--config', config, '--check-config'], { env: { OPSCTL_SHIP_SHUTDOWN_TIMEOUT: 'soon' } });
+  assert.equal(badShipEnv.code, 78, 'the ship config did not see OPSCTL_SHIP_SHUTDOWN_TIMEOUT');
+  assert.match(badShipEnv.stderr, /OPSCTL_SHIP_SHUTDOWN_TIMEOUT/);
 
   const child = startCli(['up', '--config', config]);
   const done = collect(child, 60_000);

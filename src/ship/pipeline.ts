@@ -53,7 +53,8 @@ export class Pipeline {
     const p = new Pipeline(log);
     const dataDir = resolve(options.configDir, config.data_dir);
     mkdirSync(dataDir, { recursive: true });
-    const deadLetter = new DeadLetterFile(config.dead_letter.path ?? join(dataDir, 'dead-letter.ndjson'), log, metrics);
+    const deadLetterPath = config.dead_letter.path === undefined ? join(dataDir, 'dead-letter.ndjson') : resolve(options.configDir, config.dead_letter.path);
+    const deadLetter = new DeadLetterFile(deadLetterPath, log, metrics);
     const context = (kind: ComponentKind, name: string): ComponentContext => ({
       name, log: log.child({ [kind]: name }), counters: metrics.component(kind, name), metrics, dataDir, configDir: options.configDir, deadLetter,
     });

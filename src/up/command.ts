@@ -33,7 +33,8 @@ Examples:
       const config = resolvePaths(loadConfig({
         schema: upConfigSchema,
         file: flags.config,
-        env: process.env,
+        // OPSCTL_SHIP_* (one underscore) belongs to the ship config that [ship] loads, not to this file.
+        env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^OPSCTL_SHIP_[^_]/.test(name))),
         flags: {
           listen: flags.listen,
           'log.level': cli('logLevel') ? g.logLevel : undefined,
