@@ -1,6 +1,7 @@
-// End to end: file identity and life. An inode reused while the shipper is stopped, files with
-// identical headers and copies, deleted files still read to their end (or given up after
-// max_deleted_hold, counted), multiline events flushed by their timeout, read_from = "end".
+// End to end: file identity and life. An inode reused while the shipper is stopped (also by a file
+// with the same header), files with identical headers and copies, deleted files still read to
+// their end (or given up after max_deleted_hold, counted), multiline events flushed by their
+// timeout, read_from = "end".
 import assert from 'node:assert/strict';
 import { copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,9 +67,7 @@ test('an inode reused while the shipper is stopped is a new file: read from its 
   assert.equal((await second.stop()).code, 0);
 });
 
-test('an inode reused while stopped by a file with the same header as the old one is still a new file', {
-  todo: 'identity is device + inode + the first fingerprint_bytes (256): a reused inode whose file starts with the same 300-byte header matches the old checkpoint, and the new file is read from the old offset',
-}, async (t) => {
+test('an inode reused while stopped by a file with the same header as the old one is still a new file', async (t) => {
   const ws = workspace(t);
   const rx = await HttpReceiver.start();
   t.after(() => rx.close());
@@ -91,8 +90,13 @@ test('an inode reused while stopped by a file with the same header as the old on
     t.skip('this filesystem did not reuse the inode');
     return;
   }
+  // Same device, inode and first 256 bytes, larger than the saved offset: only the bytes before the
+  // offset (fingerprinted in the checkpoint) tell that it is another file.
   const second = await startShip(t, file);
   await rx.waitForSeqs(1000, 1400, 10_000, 'new');
+  assert.equal(rx.duplicates, 0, 'entries of the new file reused ids of the old one');
+  assert.equal(rx.byMessage.get(header.trimEnd())?.length, 2, 'the header line of each file');
+  assert.equal(rx.total, 2 * 1 + 200 + 400);
   assert.equal((await second.stop()).code, 0);
 });
 

@@ -252,7 +252,8 @@ test('a take waiting for a full batch is served at once when a push has to wait 
   const taken = await take;
   assert.deepEqual(taken?.entries.map((e) => e.message), ['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
   assert.equal(await settled(blocked), false);
-  await buf.commit(taken as NonNullable<typeof taken>);
+  assert.ok(taken);
+  await buf.commit(taken);
   assert.equal(await blocked, true);
   await buf.close();
 });

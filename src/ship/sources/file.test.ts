@@ -213,6 +213,47 @@ test('a file truncated while stopped, or an inode reused, is read from 0', async
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('rewritten while stopped with the same first bytes, larger than the checkpoint: read from 0 with new ids', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'a.log');
+  const header = `#Fields: ${'#'.repeat(300)}\n`; // longer than the fingerprint
+  writeFileSync(path, header + lines(0, 20, 'old'));
+  const first = start({ include: [path] });
+  await until(() => first.entries().length === 21, 'first read');
+  await first.stop();
+  writeFileSync(path, header + lines(0, 40, 'new')); // same inode, same first bytes, past the offset
+  const second = start({ include: [path] }, { dataDir: first.ctx.dataDir });
+  await until(() => second.entries().length === 41, 'new file read from 0');
+  assert.deepEqual(second.messages(), [header.trimEnd(), ...lines(0, 40, 'new').trimEnd().split('\n')]);
+  const old = new Set(first.entries().map((e) => e.id));
+  assert.equal(second.entries().filter((e) => old.has(e.id)).length, 0);
+  await second.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a checkpoint without the mark of the bytes before its offset (older versions) resumes as before', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'a.log');
+  writeFileSync(path, lines(0, 10));
+  const first = start({ include: [path] });
+  await until(() => first.entries().length === 10, 'first read');
+  await first.stop();
+  const file = join(first.ctx.dataDir, 'checkpoints', 'app.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { files: Record<string, { tail?: unknown }> };
+  for (const cp of Object.values(saved.files)) {
+    assert.ok(cp.tail);
+    delete cp.tail;
+  }
+  writeFileSync(file, JSON.stringify(saved));
+  append(path, lines(10, 12));
+  const second = start({ include: [path] }, { dataDir: first.ctx.dataDir });
+  await until(() => second.entries().length === 2, 'new lines');
+  assert.deepEqual(second.messages(), ['line 10', 'line 11']);
+  assert.equal(second.entries()[0]?.id.split(':')[0], first.entries()[0]?.id.split(':')[0]);
+  await second.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('two files with the same first bytes are two files', async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'a.log'), 'header\nsame\n');

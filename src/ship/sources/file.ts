@@ -9,7 +9,7 @@ import { errnoCode } from '../../core/errors.ts';
 import { CheckpointStore } from '../checkpoint.ts';
 import type { Batch, ComponentContext, Definition, Source } from '../types.ts';
 import { expandGlobs, globBase } from './file/glob.ts';
-import { identityKey, idPrefix, matchesCheckpoint, readFingerprint, type TailCheckpoint } from './file/identity.ts';
+import { identityKey, idPrefix, matchesCheckpoint, matchesTail, readBefore, readFingerprint, tailOf, type TailCheckpoint } from './file/identity.ts';
 import type { MultilineOptions } from './file/multiline.ts';
 import { Tailer } from './file/tailer.ts';
 
@@ -45,7 +45,7 @@ const schema = z.strictObject({
   glob_interval: duration().prefault('1s'),
   /** How often open files are checked for growth, truncation and deletion. */
   poll_interval: duration().prefault('250ms'),
-  /** Bytes at the start of a file that, with device and inode, identify it. */
+  /** Bytes at the start of a file that, with device and inode, identify it; as many bytes before a checkpoint's offset are checked too. */
   fingerprint_bytes: z.number().int().positive().max(65_536).default(256),
   /** Longer lines are cut to this many bytes (fields.truncated). */
   max_line_bytes: size().prefault('1MiB'),
@@ -259,20 +259,30 @@ export class FileSource implements Source {
       let offset = 0;
       let fp: { fingerprint: string; bytes: number };
       let prefix: string;
+      // The bytes before the offset (one small read): they check the checkpoint's tail mark, then the tailer keeps them.
+      let before: Buffer | undefined;
+      let matches = false;
       if (cp && cp.offset <= st.size && await matchesCheckpoint(fh, st.size, cp)) {
+        before = await readBefore(fh, cp.offset, cfg.fingerprint_bytes);
+        // Same first bytes (a header) but other bytes before the offset: another file got the inode.
+        matches = await matchesTail(fh, tailOf(cp), before, cp.offset);
+      }
+      if (cp && matches) {
         fp = { fingerprint: cp.fingerprint, bytes: cp.fingerprintBytes };
         prefix = cp.idPrefix ?? idPrefix(st.dev, st.ino, cp.fingerprint);
         offset = cp.offset;
       } else {
+        before = undefined;
         fp = await readFingerprint(fh, cfg.fingerprint_bytes);
-        // A checkpoint that does not fit (truncated while stopped, or inode reused): new content, new ids.
+        // A checkpoint that does not fit (truncated or rewritten while stopped, or inode reused): new content, new ids.
         prefix = idPrefix(st.dev, st.ino, fp.fingerprint, cp ? String(Date.now()) : '');
         if (cp) this.#ctx.log.debug({ path, checkpoint: cp.offset, size: st.size }, 'checkpoint does not match the file, reading it from the start');
         else if (initial && cfg.read_from === 'end') offset = st.size;
+        if (offset > 0) before = await readBefore(fh, offset, cfg.fingerprint_bytes);
       }
       const t = new Tailer({
         ctx: this.#ctx, store: this.#store, key, path, fh, dev: st.dev, ino: st.ino, fingerprint: fp.fingerprint,
-        fingerprintBytes: fp.bytes, maxFingerprintBytes: cfg.fingerprint_bytes, idPrefix: prefix, offset, size: st.size,
+        fingerprintBytes: fp.bytes, maxFingerprintBytes: cfg.fingerprint_bytes, idPrefix: prefix, offset, before, tail: cp && matches ? tailOf(cp) : undefined, size: st.size,
         maxLineBytes: cfg.max_line_bytes, multiline: this.#multiline, canSave: (x) => (this.#tailers.get(x.key) ?? x) === x,
       });
       t.save();
@@ -288,10 +298,7 @@ export class FileSource implements Source {
     for (const t of this.#tailers.values()) {
       if (!t.fh || t.reading) continue;
       try {
-        if (await t.poll(now) === 'truncate') {
-          this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: 'truncate' });
-          this.#ctx.log.debug({ path: t.path }, 'file truncated');
-        }
+        await t.poll(now); // counts and logs a truncation itself (also found by a read)
       } catch (err) {
         this.#ctx.log.warn({ err, path: t.path }, 'cannot check file');
       }

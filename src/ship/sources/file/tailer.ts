@@ -1,10 +1,12 @@
 // One tailed file: its open handle, read offset, lines in progress, the FIFO of batches in flight
-// and the checkpoint that advances only over an acknowledged prefix of them.
+// and the checkpoint that advances only over an acknowledged prefix of them. It keeps the last
+// bytes before its read offset and reads them again with each chunk: if they changed, the file was
+// rewritten in place (truncated and grown past the offset between two polls, say) and is read from 0.
 import type { FileHandle } from 'node:fs/promises';
 import { Ack } from '../../ack.ts';
 import type { CheckpointStore } from '../../checkpoint.ts';
 import type { ComponentContext, LogEntry, Batch } from '../../types.ts';
-import { idPrefix, readFingerprint, type TailCheckpoint } from './identity.ts';
+import { idPrefix, readFingerprint, tailMark, type TailCheckpoint, type TailMark } from './identity.ts';
 import { INVALID_UTF8, LineSplitter, TRUNCATED } from './lines.ts';
 import { Multiline, type MultilineOptions } from './multiline.ts';
 
@@ -22,6 +24,10 @@ export interface TailerOptions {
   maxFingerprintBytes: number;
   idPrefix: string;
   offset: number;
+  /** The file's bytes just before `offset` (at most maxFingerprintBytes; see readBefore). */
+  before?: Buffer;
+  /** The checkpoint's tail mark, kept when `before` gives none. */
+  tail?: TailMark | undefined;
   size: number;
   maxLineBytes: number;
   multiline?: MultilineOptions | undefined;
@@ -29,10 +35,10 @@ export interface TailerOptions {
   canSave?: (tailer: Tailer) => boolean;
 }
 
-interface InFlight { end: number; done: boolean }
+interface InFlight { end: number; done: boolean; tail: TailMark | undefined }
 
-/** A batch of one file with the offset just past its last entry. */
-export interface FileBatch { entries: LogEntry[]; end: number }
+/** A batch of one file with the offset just past its last entry, and the tail mark there when the bytes were at hand. */
+export interface FileBatch { entries: LogEntry[]; end: number; tail?: TailMark | undefined }
 
 /** Reads one file chunk by chunk and keeps its checkpoint (see the file source for the life cycle). */
 export class Tailer {
@@ -66,6 +72,11 @@ export class Tailer {
   #fingerprint: string;
   #fingerprintBytes: number;
   #idPrefix: string;
+  /** The tail mark saved with the checkpoint: of the bytes before `committed` (or before an earlier end). */
+  #tail: TailMark | undefined;
+  /** The last up-to-maxFingerprintBytes bytes before `offset`: #window[0, #windowLen). */
+  readonly #window: Buffer;
+  #windowLen = 0;
   #inflight: InFlight[] = [];
   #forget = false;
   #labels: { component: string; path: string };
@@ -92,6 +103,10 @@ export class Tailer {
     this.#fingerprint = o.fingerprint;
     this.#fingerprintBytes = o.fingerprintBytes;
     this.#idPrefix = o.idPrefix;
+    this.#window = Buffer.alloc(o.maxFingerprintBytes);
+    const before = o.before?.subarray(-o.maxFingerprintBytes) ?? Buffer.alloc(0);
+    this.#windowLen = before.copy(this.#window);
+    this.#tail = tailMark(before, o.offset - before.length, o.offset, o.maxFingerprintBytes) ?? o.tail;
     this.#labels = { component: o.ctx.name, path: o.path };
     this.#gauges();
   }
@@ -121,6 +136,7 @@ export class Tailer {
       dev: this.dev, ino: this.ino, fingerprint: this.#fingerprint, fingerprintBytes: this.#fingerprintBytes,
       offset: this.committed, path: this.path, updated: Date.now(), idPrefix: this.#idPrefix,
     };
+    if (this.#tail) cp.tail = this.#tail;
     this.#store.set(this.key, cp);
   }
 
@@ -134,33 +150,45 @@ export class Tailer {
 
   /**
    * Reads one chunk at the read offset into `buf` and turns its complete lines into entries.
-   * Returns undefined at EOF; a batch may be empty (lines still partial or in a pending event).
+   * Returns undefined at EOF; a batch may be empty (lines still partial or in a pending event, or
+   * the file found rewritten: reading starts again at 0).
    */
   async read(buf: Buffer): Promise<FileBatch | undefined> {
     const fh = this.fh;
     if (!fh) return undefined;
+    // The chunk comes with the `w` bytes before the offset, read again (same read, no extra cost).
+    const w = Math.min(this.#windowLen, buf.length >> 1);
+    const start = this.offset;
     this.reading = true;
-    let bytesRead: number;
+    let got: number;
     try {
-      ({ bytesRead } = await fh.read(buf, 0, buf.length, this.offset));
+      ({ bytesRead: got } = await fh.read(buf, 0, buf.length, start - w));
+      if (w > 0 && got >= w && !this.#sameBefore(buf.subarray(0, w))) {
+        await this.#truncated(fh, Date.now(), 'rewritten');
+        return { entries: [], end: 0 };
+      }
     } finally {
       this.reading = false;
     }
+    // Nothing past the offset: EOF (or fewer bytes than up to it: truncated, which the next poll handles).
+    const bytesRead = Math.max(0, got - w);
     if (bytesRead === 0) {
       if (!this.eof) this.eofSince = Date.now();
       this.eof = true;
       return undefined;
     }
-    const start = this.offset;
     this.offset += bytesRead;
     if (this.offset > this.size) this.size = this.offset;
     this.eof = false;
     this.#ctx.metrics.fileOffset.set(this.#labels, this.offset);
     this.#begin();
-    this.#lines.push(buf.subarray(0, bytesRead), start, this.#onLine);
+    this.#lines.push(buf.subarray(w, got), start, this.#onLine);
     this.#ctx.counters.received(this.#out.length, bytesRead);
     this.lastLineAt = Date.now(); // the multiline timeout counts from the last data read
-    return this.#take();
+    const fb = this.#take(buf.subarray(0, got), start - w);
+    const keep = Math.min(this.#window.length, got);
+    this.#windowLen = buf.copy(this.#window, 0, got - keep, got);
+    return fb;
   }
 
   /** Emits the pending multiline event (its timeout passed with no new line). */
@@ -180,7 +208,7 @@ export class Tailer {
 
   /** Wraps a batch's entries with an acknowledgment that advances the checkpoint in order. */
   batch(fb: FileBatch): Batch {
-    const item: InFlight = { end: fb.end, done: false };
+    const item: InFlight = { end: fb.end, done: false, tail: fb.tail };
     this.#inflight.push(item);
     const generation = this.generation;
     const ack = new Ack(() => {
@@ -206,7 +234,7 @@ export class Tailer {
       truncated = fp.bytes < this.#fingerprintBytes || fp.fingerprint !== this.#fingerprint;
     }
     if (truncated) {
-      await this.#truncated(fh, now);
+      await this.#truncated(fh, now, 'truncated');
     } else if (this.#fingerprintBytes < this.#maxFingerprintBytes && st.size > this.#fingerprintBytes) {
       const fp = await readFingerprint(fh, this.#maxFingerprintBytes);
       this.#fingerprint = fp.fingerprint;
@@ -235,12 +263,15 @@ export class Tailer {
     await fh?.close().catch(() => undefined);
   }
 
-  async #truncated(fh: FileHandle, now: number): Promise<void> {
+  /** The file was truncated or rewritten in place (same inode, other content): counted as a copytruncate rotation, read from 0 with new ids. */
+  async #truncated(fh: FileHandle, now: number, how: 'truncated' | 'rewritten'): Promise<void> {
     this.generation++;
     this.#inflight = [];
     this.offset = 0;
     this.committed = 0;
     this.eof = false;
+    this.#windowLen = 0;
+    this.#tail = undefined;
     this.#lines.reset();
     this.#multiline?.reset();
     const fp = await readFingerprint(fh, this.#maxFingerprintBytes);
@@ -250,12 +281,22 @@ export class Tailer {
     this.save();
     this.#ctx.metrics.fileOffset.set(this.#labels, 0);
     this.#ctx.metrics.fileCommitted.set(this.#labels, 0);
+    this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: 'truncate' });
+    this.#ctx.log.debug({ path: this.path }, how === 'truncated' ? 'file truncated' : 'file rewritten in place (the bytes before the read offset changed)');
+  }
+
+  /** Whether `bytes`, read again just before the offset, are what was read there (no check while the kept bytes hold a NUL: see tailMark). */
+  #sameBefore(bytes: Buffer): boolean {
+    const kept = this.#window.subarray(this.#windowLen - bytes.length, this.#windowLen);
+    return kept.includes(0) || kept.equals(bytes);
   }
 
   #advance(): void {
     let moved = false;
     while (this.#inflight.length > 0 && (this.#inflight[0] as InFlight).done) {
-      this.committed = (this.#inflight.shift() as InFlight).end;
+      const item = this.#inflight.shift() as InFlight;
+      this.committed = item.end;
+      if (item.tail) this.#tail = item.tail; // else the previous mark (an earlier end) stays
       moved = true;
     }
     if (!moved) return;
@@ -272,10 +313,12 @@ export class Tailer {
     this.#ts = new Date().toISOString();
   }
 
-  #take(): FileBatch {
-    const batch = { entries: this.#out, end: this.#outEnd };
+  /** The entries made since #begin, with the tail mark at their end taken from `bytes` (the file's bytes from `at`; by default those kept before the offset). */
+  #take(bytes: Uint8Array = this.#window.subarray(0, this.#windowLen), at = this.offset - this.#windowLen): FileBatch {
+    const entries = this.#out;
     this.#out = [];
-    return batch;
+    const end = this.#outEnd;
+    return { entries, end, tail: entries.length > 0 ? tailMark(bytes, at, end, this.#window.length) : undefined };
   }
 
   readonly #onEvent = (text: string, start: number, end: number, flags: number, originalBytes: number): void => {
