@@ -9,8 +9,9 @@
 # Usage: bash bench/ship/run.sh [CASE|GLOB|SHIPPER...]   (default: every case; e.g. `opsctl`,
 #        `syslog-ng-tcp`, '*-50m', 'opsctl-tcp-*'; `bash bench/ship/run.sh list` prints the cases)
 #        LINES=1000000 TIMEOUT=300 (seconds per case) to change; ROUNDS=3 runs the selection 3 times
-#        (interleaved, one row each); OPSCTL_NODE_FLAGS="--max-old-space-size=20"
-#        passes flags to opsctl's node only (NODE_OPTIONS would reach the build and the receiver too);
+#        (interleaved, one row each); OPSCTL_NODE_FLAGS="--max-old-space-size=20" passes flags to
+#        opsctl's node only (NODE_OPTIONS would reach the build and the receiver too); its default
+#        is --max-semi-space-size=8, the flag bin/opsctl.js's shebang gives an installed opsctl;
 #        OPSCTL_SINK_EXTRA='batch = { max_events = 5000 }' adds TOML lines to opsctl's [sinks.out].
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/../.."
 LINES=${LINES:-1000000}
 TIMEOUT=${TIMEOUT:-300}
 ROUNDS=${ROUNDS:-1}
-OPSCTL_NODE_FLAGS=${OPSCTL_NODE_FLAGS:-}
+OPSCTL_NODE_FLAGS=${OPSCTL_NODE_FLAGS---max-semi-space-size=8}   # default: bin/opsctl.js's shebang flags
 OPSCTL_SINK_EXTRA=${OPSCTL_SINK_EXTRA:-}
 NODE=node_modules/.bin/node
 OUT=.bench
