@@ -48,9 +48,14 @@ test('when_full = "block": a full buffer stops the file source, memory stays bou
   const read = await ship.metric('opsctl_ship_file_read_offset_bytes', { path: log });
   assert.ok(read < size / 10, `the source read ${read} of ${size} bytes while the sink was down`);
   assert.equal(await ship.metric('opsctl_ship_events_dropped_total', { component: 'rx' }), 0);
+  // Nothing was acknowledged: the whole file is lag, and it is what is still to be shipped.
+  assert.equal(await ship.metric('opsctl_ship_file_committed_offset_bytes', { path: log }), 0);
+  await until(async () => await ship.metric('opsctl_ship_file_size_bytes', { path: log }) === size, 'the size gauge');
+  assert.equal(await ship.metric('opsctl_ship_file_lag_bytes', { path: log }), size);
   await rx.restart();
   await rx.waitForSeqs(0, n, 60_000);
   assert.equal(rx.duplicates, 0);
+  await until(async () => await ship.metric('opsctl_ship_file_lag_bytes', { path: log }) === 0, 'the lag to reach 0 once every line was acknowledged');
   assert.equal((await ship.stop()).code, 0);
 });
 

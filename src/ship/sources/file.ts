@@ -306,7 +306,10 @@ export class FileSource implements Source {
     this.#gauges();
   }
 
-  /** Runs on a timer, also while an emit is blocked: closes deleted files held longer than max_deleted_hold. */
+  /**
+   * Runs on a timer, also while an emit is blocked: keeps the size and lag gauges current and closes
+   * deleted files held longer than max_deleted_hold.
+   */
   async #checkDeletedHold(): Promise<void> {
     if (!this.#emitting) return;
     const now = Date.now();
@@ -316,7 +319,7 @@ export class FileSource implements Source {
       try {
         const st = await fh.stat();
         if (st.nlink === 0) t.deletedAt ??= now;
-        t.size = st.size;
+        t.observeSize(st.size);
       } catch {
         continue;
       }

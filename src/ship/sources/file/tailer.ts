@@ -307,6 +307,13 @@ export class Tailer {
     }
   }
 
+  /** A size seen by a stat outside a read or poll (while the source is blocked): the size and lag gauges follow. */
+  observeSize(size: number): void {
+    this.size = size;
+    this.#ctx.metrics.fileSize.set(this.#labels, size);
+    this.#ctx.metrics.fileLag.set(this.#labels, Math.max(0, size - this.committed));
+  }
+
   #begin(): void {
     this.#out = [];
     this.#outEnd = 0;
