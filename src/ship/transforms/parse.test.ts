@@ -100,6 +100,8 @@ test('on_error dead_letter writes failed entries with their reason', async () =>
   assert.deepEqual(ctx.deadLetter.written.map((w) => [w.entry.message, w.reason, w.component]),
     [['a="open', 'unterminated quote', 'p'], ['b="unclosed', 'unterminated quote', 'p'], ['=x', 'expected a key', 'p']]);
   assert.equal(await errors(ctx, 'parse'), 3);
+  // They left the pipeline here: counted as dropped with that reason, so in = out + dropped holds.
+  assert.equal(await metricValue(ctx.registry, 'opsctl_ship_events_dropped_total', { component: 'p', reason: 'dead_letter' }), 3);
 });
 
 test('a "__proto__" key in the data stays an own field when merged', async () => {

@@ -138,6 +138,7 @@ function create(config: Settings, ctx: ComponentContext): Transform {
     if (config.on_error === 'drop') {
       ctx.counters.dropped('parse_error', count);
     } else if (config.on_error === 'dead_letter') {
+      ctx.counters.dropped('dead_letter', count); // out of the pipeline, as the plugin transform counts it
       const byReason = new Map<string, LogEntry[]>();
       for (const { entry, reason } of failed) {
         const list = byReason.get(reason);
