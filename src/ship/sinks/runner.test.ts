@@ -138,6 +138,10 @@ test('a failing sink hands batches to its fallback, then takes them back once it
   assert.deepEqual(primaryWriter.delivered.at(-1), '4');
   assert.deepEqual([...fallbackWriter.delivered, ...primaryWriter.delivered].sort(), ['1', '2', '3', '4']);
   assert.ok((await metricValue(primary.ctx.registry, 'opsctl_ship_sink_failover_batches_total', { sink: 'http', fallback: 'spool' }) ?? 0) >= 1);
+  // The fallback's in and out agree: handed-over batches count on both sides.
+  const handed = fallbackWriter.delivered.length;
+  assert.equal(await metricValue(fallback.ctx.registry, 'opsctl_ship_events_in_total', { component: 'spool' }), handed);
+  assert.equal(await metricValue(fallback.ctx.registry, 'opsctl_ship_events_out_total', { component: 'spool' }), handed);
   await primary.r.close();
   await fallback.r.close();
 });
@@ -152,4 +156,20 @@ test('drain gives up at its deadline and leaves undelivered entries unacknowledg
   await r.close();
   assert.equal(acked, false);
   assert.ok(writer.calls > 1);
+});
+
+test('max_retries = 0 with a fallback: a failed batch goes to the fallback, not to the dead-letter file', async () => {
+  const primary = runner('http', new ScriptedWriter([retryable()]), 0);
+  const fallbackWriter = new ScriptedWriter();
+  const fallback = runner('spool', fallbackWriter);
+  primary.r.setFallback(fallback.r);
+  primary.r.start();
+  fallback.r.start();
+  let acks = 0;
+  await primary.r.push([entry('1')], new Ack(() => { acks++; }));
+  await until(() => acks === 1);
+  assert.deepEqual(fallbackWriter.delivered, ['1']);
+  assert.deepEqual(primary.ctx.deadLetter.written, []);
+  await primary.r.close();
+  await fallback.r.close();
 });

@@ -184,7 +184,9 @@ export class SinkRunner {
         metrics.sinkHealthy.set({ sink }, 1);
         return true;
       }
-      if (retry.max_retries !== undefined && attempt > retry.max_retries) {
+      // With a fallback the batch is handed over after a failed attempt (the fallback retries it its
+      // own way), so max_retries only bounds a sink without one.
+      if (!this.#fallback && retry.max_retries !== undefined && attempt > retry.max_retries) {
         counters.error('retries_exhausted', entries.length);
         log.error({ events: entries.length, attempts: attempt, error: error.message }, 'retries exhausted, batch written to the dead-letter file');
         this.#o.deadLetter.write(entries, `retries_exhausted: ${error.message}`, sink);
@@ -226,6 +228,7 @@ export class SinkRunner {
   async #handOver(entries: readonly LogEntry[], signal: AbortSignal): Promise<boolean> {
     const fallback = this.#fallback as SinkRunner;
     this.#o.metrics.sinkFailovers.inc({ sink: this.name, fallback: fallback.name }, 1);
+    fallback.#o.counters.received(entries.length); // what it sends counts as out: it counts as in too
     return fallback.deliver(entries, signal);
   }
 
