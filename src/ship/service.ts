@@ -8,6 +8,7 @@ import { loadConfig } from '../core/config.ts';
 import { ShipMetrics } from './metrics.ts';
 import { Pipeline } from './pipeline.ts';
 import { shipConfigSchema, type ShipConfig } from './config.ts';
+import { releaseStdin } from './sources/stdin.ts';
 
 /** Values from flags that win over the file and the environment. */
 export interface ShipOverrides {
@@ -87,6 +88,7 @@ export class ShipService {
     await this.#reloading;
     await this.#pipeline?.stop(Date.now() + this.#config.shutdown_timeout);
     this.#pipeline = undefined;
+    releaseStdin(); // kept open across reloads; a pending read would keep the process alive
   }
 
   /** Units not ready (for /readyz): none once the pipeline runs. */

@@ -49,3 +49,30 @@ test('the default factory builds a source from config', () => {
   const source = stdin.create(config, testContext('in', 'source'));
   assert.equal(typeof source.run, 'function');
 });
+
+test('a source that replaces another on the same stream (a reload) goes on where it stopped: no chunk or partial line lost', async () => {
+  const stream = new PassThrough();
+  const got: Array<{ message: string; id: string }> = [];
+  const emit = (b: Batch): Promise<void> => {
+    got.push(...b.entries.map((e) => ({ message: e.message, id: e.id })));
+    b.ack.done();
+    return Promise.resolve();
+  };
+  const until = async (n: number): Promise<void> => {
+    while (got.length < n) await new Promise((r) => setTimeout(r, 5));
+  };
+  const first = new AbortController();
+  const running = createStdin(config, testContext('in', 'source'), { stream }).run(emit, first.signal);
+  stream.write('one\ntw');
+  await until(1);
+  first.abort();
+  await running;
+  // Written while no source runs: the first source's pending read takes it, and hands it on.
+  stream.write('o\nthree\n');
+  await new Promise((r) => setTimeout(r, 20));
+  const second = createStdin(config, testContext('in', 'source'), { stream }).run(emit, new AbortController().signal);
+  stream.end('four\n');
+  await second;
+  assert.deepEqual(got.map((e) => e.message), ['one', 'two', 'three', 'four']);
+  assert.deepEqual(got.map((e) => Number(e.id.split(':').at(-1))), [0, 4, 8, 14]);
+});

@@ -28,6 +28,32 @@ export const stdin = {
 const processStart = Math.round(performance.timeOrigin);
 
 /**
+ * Where reading a stream stands, kept between the sources that read it one after the other (a
+ * reload replaces the source, not the process's stdin): the iterator with a read that may still
+ * be pending, the partial last line and the offset. Nothing read is lost across a reload.
+ */
+interface Cursor {
+  chunks: AsyncIterator<unknown>;
+  pending: Promise<IteratorResult<unknown>> | undefined;
+  lines: LineSplitter;
+  maxLineBytes: number;
+  offset: number;
+}
+
+const cursors = new WeakMap<Readable, Cursor>();
+
+/**
+ * Ends reading `stream` for good (the shipper stops): a read still pending would keep the process
+ * alive while the writer of a pipe stays silent (`tail -f app.log | opsctl ship`).
+ */
+export function releaseStdin(stream: Readable = process.stdin): void {
+  const cursor = cursors.get(stream);
+  if (cursor === undefined) return;
+  cursors.delete(stream);
+  stream.destroy();
+}
+
+/**
  * A source reading `options.stream` (default process.stdin). Acks are not tracked: there is
  * nothing to checkpoint. Entry ids are "stdin:<process start ms>:<byte offset>".
  * @example createStdin({ type: 'stdin', max_line_bytes: 1024 }, ctx, { stream: Readable.from(['a\nb\n']) })
@@ -36,7 +62,6 @@ export function createStdin(config: StdinConfig, ctx: ComponentContext, options:
   return {
     async run(emit: (batch: Batch) => Promise<void>, signal: AbortSignal): Promise<void> {
       const stream = options.stream ?? process.stdin;
-      const lines = new LineSplitter(config.max_line_bytes);
       const prefix = `stdin:${processStart}:`;
       let out: LogEntry[] = [];
       let ts = '';
@@ -60,31 +85,45 @@ export function createStdin(config: StdinConfig, ctx: ComponentContext, options:
         out = [];
         await emit({ entries, ack: new Ack(undefined, { replayable: false }) });
       };
-      let offset = 0;
-      const chunks = stream.iterator({ destroyOnReturn: false });
-      const aborted = new Promise<IteratorResult<unknown>>((resolve) => {
-        if (signal.aborted) resolve({ done: true, value: undefined });
-        signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
+      let cursor = cursors.get(stream);
+      if (cursor === undefined) {
+        cursor = { chunks: stream.iterator({ destroyOnReturn: false }), pending: undefined, lines: new LineSplitter(config.max_line_bytes), maxLineBytes: config.max_line_bytes, offset: 0 };
+        cursors.set(stream, cursor);
+      } else if (cursor.maxLineBytes !== config.max_line_bytes) {
+        // A reload changed the line limit: the partial line so far ends here as a line of its own.
+        ts = new Date().toISOString();
+        cursor.lines.flush(onLine);
+        cursor.lines = new LineSplitter(config.max_line_bytes);
+        cursor.maxLineBytes = config.max_line_bytes;
+        await send(0);
+      }
+      const aborted = new Promise<undefined>((resolve) => {
+        if (signal.aborted) resolve(undefined);
+        signal.addEventListener('abort', () => { resolve(undefined); }, { once: true });
       });
       try {
         for (;;) {
-          const next = await Promise.race([chunks.next(), aborted]);
-          if (next.done === true || signal.aborted) break;
+          cursor.pending ??= cursor.chunks.next();
+          // On abort the pending read stays with the cursor: the next source gets what it brings.
+          const next = await Promise.race([cursor.pending, aborted]);
+          if (next === undefined || signal.aborted) return;
+          cursor.pending = undefined;
+          if (next.done === true) break;
           const chunk: unknown = next.value;
           const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer;
           ts = new Date().toISOString();
-          lines.push(buf, offset, onLine);
-          offset += buf.length;
+          cursor.lines.push(buf, cursor.offset, onLine);
+          cursor.offset += buf.length;
           await send(buf.length);
         }
       } catch (err) {
+        cursor.pending = undefined;
         if (!signal.aborted) ctx.log.warn({ err }, 'cannot read stdin');
-      } finally {
-        void chunks.return?.().catch(() => undefined);
       }
       if (signal.aborted) return;
+      cursors.delete(stream);
       ts = new Date().toISOString();
-      lines.flush(onLine);
+      cursor.lines.flush(onLine);
       await send(0);
     },
   };
