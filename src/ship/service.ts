@@ -82,11 +82,14 @@ export class ShipService {
     return this.#reloading;
   }
 
-  /** Stops reading, drains until the shutdown deadline, saves checkpoints. */
-  async stop(): Promise<void> {
+  /**
+   * Stops reading, drains until the shutdown deadline (shutdown_timeout from now, or `deadline`
+   * in ms since epoch when that is sooner: the process around it has its own), saves checkpoints.
+   */
+  async stop(options: { deadline?: number } = {}): Promise<void> {
     this.#stopped = true;
     await this.#reloading;
-    await this.#pipeline?.stop(Date.now() + this.#config.shutdown_timeout);
+    await this.#pipeline?.stop(Math.min(Date.now() + this.#config.shutdown_timeout, options.deadline ?? Infinity));
     this.#pipeline = undefined;
     releaseStdin(); // kept open across reloads; a pending read would keep the process alive
   }

@@ -94,7 +94,9 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
     if (ship) {
       await ship.start();
       const service = ship;
-      life.add('ship', () => service.stop());
+      // Up's shutdown_timeout bounds the whole stop: the shipper drains within it, keeping 2 s to
+      // close and save its checkpoints, rather than being cut off by the forced exit.
+      life.add('ship', () => service.stop({ deadline: Date.now() + Math.max(0, config.shutdown_timeout - 2000) }));
       reloadable.push({ name: 'ship', reload: () => service.reload() });
       starting.delete('ship');
     }
