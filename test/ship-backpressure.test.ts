@@ -3,41 +3,24 @@
 // buffer) nor lets the checkpoint pass lines it has not delivered.
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { HttpReceiver } from './helpers/receiver.ts';
-import { appendSeqLines, q, startShip, until, workspace } from './helpers/ship.ts';
+import { startReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, fileSource, httpSink, shipHead, shipWorkspace, startShip, until } from './helpers/ship.ts';
 
-function head(data: string, log: string): string {
-  return `data_dir = ${q(data)}
-listen = "127.0.0.1:0"
-shutdown_timeout = "1s"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-read_buffer = "16KiB"
-`;
-}
+const head = (data: string, log: string): string =>
+  shipHead(data, 'shutdown_timeout = "1s"') + fileSource('app', log, 'read_buffer = "16KiB"');
 
-const sink = (name: string, url: string, extra = ''): string => `[sinks.${name}]
-type = "http"
-inputs = ["app"]
-url = ${q(url)}
-batch = { max_events = 100, timeout = "100ms" }
-retry = { initial_backoff = "100ms", max_backoff = "300ms" }
-${extra}
-`;
+const sink = (name: string, url: string, extra = ''): string =>
+  httpSink(name, ['app'], url,
+    'batch = { max_events = 100, timeout = "100ms" }',
+    'retry = { initial_backoff = "100ms", max_backoff = "300ms" }',
+    extra);
 
 test('when_full = "block": a full buffer stops the file source, memory stays bounded, nothing is lost', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
   await rx.stop();
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, head(ws.data, log) + sink('rx', rx.url, 'buffer = { max_events = 500, when_full = "block" }'));
+  writeFileSync(file, head(data, log) + sink('rx', rx.url, 'buffer = { max_events = 500, when_full = "block" }'));
   const ship = await startShip(t, file);
   const n = 20_000;
   await appendSeqLines(log, 0, n);
@@ -60,14 +43,10 @@ test('when_full = "block": a full buffer stops the file source, memory stays bou
 });
 
 test('when_full = "drop_newest": the source keeps reading, every line is delivered or counted as dropped', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
   await rx.stop();
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, head(ws.data, log) + sink('rx', rx.url, 'buffer = { max_events = 300, when_full = "drop_newest" }'));
+  writeFileSync(file, head(data, log) + sink('rx', rx.url, 'buffer = { max_events = 300, when_full = "drop_newest" }'));
   const ship = await startShip(t, file);
   const n = 5000;
   await appendSeqLines(log, 0, n);
@@ -85,16 +64,11 @@ test('when_full = "drop_newest": the source keeps reading, every line is deliver
 });
 
 test('fan-out: a failing sink does not stall the other, and its lines are read again after kill -9', async (t) => {
-  const ws = workspace(t);
-  const up = await HttpReceiver.start();
-  const down = await HttpReceiver.start();
-  t.after(() => up.close());
-  t.after(() => down.close());
+  const { data, log, file } = shipWorkspace(t);
+  const up = await startReceiver(t);
+  const down = await startReceiver(t);
   await down.stop();
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, head(ws.data, log) + sink('up', up.url) + sink('down', down.url, 'buffer = { max_events = 5000 }'));
+  writeFileSync(file, head(data, log) + sink('up', up.url) + sink('down', down.url, 'buffer = { max_events = 5000 }'));
   const first = await startShip(t, file);
   const n = 3000;
   await appendSeqLines(log, 0, n);

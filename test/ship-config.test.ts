@@ -6,7 +6,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from './helpers/cli.ts';
-import { HttpReceiver } from './helpers/receiver.ts';
+import { startReceiver } from './helpers/receiver.ts';
 import { startShip, workspace } from './helpers/ship.ts';
 
 /** The config of issue 4, "must work as written". */
@@ -41,8 +41,7 @@ const nginxLine = (seq: number): string =>
 
 test('the example config works as written: nginx lines reach the receiver parsed', async (t) => {
   const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   // Only the machine-specific parts change: directories, the listen port, the receiver's port.
   const config = exampleConfig
     .replaceAll('/var/lib/opsctl/ship', ws.data)

@@ -5,39 +5,23 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { HttpReceiver, TcpReceiver, seqOf } from './helpers/receiver.ts';
-import { appendSeqLines, q, startShip, until, workspace } from './helpers/ship.ts';
+import { TcpReceiver, seqOf, startReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, fileSource, httpSink, q, readIfExists, shipHead, shipWorkspace, startShip, until } from './helpers/ship.ts';
 
-interface Setup { dir: string; data: string; log: string; file: string }
-
-function setup(t: { after(fn: () => unknown): void }, sink: string, extra = ''): Setup {
-  const ws = workspace(t);
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-shutdown_timeout = "2s"
-${extra}
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-[sinks.rx]
-type = "http"
-inputs = ["app"]
-batch = { max_events = 200, timeout = "100ms" }
-retry = { initial_backoff = "100ms", max_backoff = "500ms" }
-${sink}
-`);
-  return { dir: ws.dir, data: ws.data, log, file };
+/** A file source on an empty app.log and the http sink "rx" posting to `url`, `sinkExtra` added to it. */
+function setup(t: { after(fn: () => unknown): void }, url: string, sinkExtra = ''): { data: string; log: string; file: string } {
+  const { data, log, file } = shipWorkspace(t);
+  writeFileSync(file, shipHead(data, 'shutdown_timeout = "2s"') + fileSource('app', log) + httpSink('rx', ['app'], url,
+    'batch = { max_events = 200, timeout = "100ms" }',
+    'retry = { initial_backoff = "100ms", max_backoff = "500ms" }',
+    sinkExtra));
+  return { data, log, file };
 }
 
 test('receiver down for a while: lines wait in the memory buffer, then all arrive once it is back', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   await rx.stop();
-  const s = setup(t, `url = ${q(rx.url)}\nbuffer = { type = "memory", max_events = 10000 }`);
+  const s = setup(t, rx.url, 'buffer = { type = "memory", max_events = 10000 }');
   const ship = await startShip(t, s.file);
   const n = 3000;
   await appendSeqLines(s.log, 0, n);
@@ -56,10 +40,9 @@ test('receiver down for a while: lines wait in the memory buffer, then all arriv
 });
 
 test('disk buffer: receiver down, shipper stopped and restarted, receiver back: every line delivered from the buffer', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   await rx.stop();
-  const s = setup(t, `url = ${q(rx.url)}\nbuffer = { type = "disk", max_bytes = "64MiB" }`);
+  const s = setup(t, rx.url, 'buffer = { type = "disk", max_bytes = "64MiB" }');
   const first = await startShip(t, s.file);
   const n = 3000;
   await appendSeqLines(s.log, 0, n);
@@ -81,10 +64,9 @@ test('disk buffer: receiver down, shipper stopped and restarted, receiver back: 
 });
 
 test('a receiver that hangs: the attempt times out and is retried until the receiver answers', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   rx.behave({ mode: 'hang' });
-  const s = setup(t, `url = ${q(rx.url)}\nrequest_timeout = "300ms"`);
+  const s = setup(t, rx.url, 'request_timeout = "300ms"');
   const ship = await startShip(t, s.file);
   await appendSeqLines(s.log, 0, 500);
   await until(async () => await ship.metric('opsctl_ship_sink_retries_total', { sink: 'rx' }) >= 2, 'timed-out attempts to be retried');
@@ -95,22 +77,15 @@ test('a receiver that hangs: the attempt times out and is retried until the rece
 });
 
 test('a 400 is not retried: the batch goes to the dead-letter file, counted, and later lines still flow', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   rx.behave({ mode: 'status', status: 400 });
-  const s = setup(t, `url = ${q(rx.url)}`);
+  const s = setup(t, rx.url);
   const ship = await startShip(t, s.file);
   await appendSeqLines(s.log, 0, 100, { tag: 'rejected' });
   const deadLetter = join(s.data, 'dead-letter.ndjson');
   const deadSeqs = (): Set<number> => {
-    let text = '';
-    try {
-      text = readFileSync(deadLetter, 'utf8');
-    } catch {
-      return new Set();
-    }
     const out = new Set<number>();
-    for (const line of text.split('\n')) {
+    for (const line of readIfExists(deadLetter).split('\n')) {
       // A dead letter carries the entry, wherever it puts it: find the message by its seq.
       const seq = seqOf(line);
       if (seq !== undefined) out.add(seq);
@@ -130,12 +105,11 @@ test('a 400 is not retried: the batch goes to the dead-letter file, counted, and
 });
 
 test('SIGTERM drains in-flight batches and saves the checkpoint: a restart re-sends at most the chunk it cut', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   // Slow answers keep a batch in flight when SIGTERM arrives; a small buffer keeps the source blocked
   // (so the file is not all read by then); small read chunks make a re-sent batch show.
   rx.behave({ mode: 'accept', delayMs: 150 });
-  const s = setup(t, `url = ${q(rx.url)}\nbuffer = { max_events = 400 }`);
+  const s = setup(t, rx.url, 'buffer = { max_events = 400 }');
   writeFileSync(s.file, readFileSync(s.file, 'utf8').replace('shutdown_timeout = "2s"', 'shutdown_timeout = "30s"').replace('poll_interval = "100ms"', 'poll_interval = "100ms"\nread_buffer = "4KiB"'));
   const first = await startShip(t, s.file);
   const n = 5000;
@@ -159,11 +133,10 @@ test('SIGTERM drains in-flight batches and saves the checkpoint: a restart re-se
 });
 
 test('http with gzip and a JSON array body, and tcp with newline-delimited JSON: every line arrives', async (t) => {
-  const rx = await HttpReceiver.start();
+  const rx = await startReceiver(t);
   const tcp = await TcpReceiver.start();
-  t.after(() => rx.close());
   t.after(() => tcp.close());
-  const s = setup(t, `url = ${q(rx.url)}\nencoding = "json"\ncompression = "gzip"
+  const s = setup(t, rx.url, `encoding = "json"\ncompression = "gzip"
 [sinks.tcp]
 type = "tcp"
 inputs = ["app"]
@@ -183,10 +156,9 @@ batch = { max_events = 200, timeout = "100ms" }`);
 });
 
 test('memory buffer, receiver down, SIGTERM: the checkpoint did not move, so a restart delivers every line', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   await rx.stop();
-  const s = setup(t, `url = ${q(rx.url)}`);
+  const s = setup(t, rx.url);
   const first = await startShip(t, s.file);
   await appendSeqLines(s.log, 0, 2000);
   await until(async () => await first.metric('opsctl_ship_buffer_events', { sink: 'rx' }) >= 2000, 'every line read into the buffer');
@@ -201,10 +173,9 @@ test('memory buffer, receiver down, SIGTERM: the checkpoint did not move, so a r
 });
 
 test('retries exhausted: the batch goes to the dead-letter file and is counted, never dropped silently', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   rx.behave({ mode: 'status', status: 503 });
-  const s = setup(t, `url = ${q(rx.url)}`);
+  const s = setup(t, rx.url);
   writeFileSync(s.file, readFileSync(s.file, 'utf8').replace('max_backoff = "500ms" }', 'max_backoff = "500ms", max_retries = 2 }'));
   const ship = await startShip(t, s.file);
   await appendSeqLines(s.log, 0, 300);
@@ -226,10 +197,9 @@ test('retries exhausted: the batch goes to the dead-letter file and is counted, 
 });
 
 test('a 429 with Retry-After is retried, not dead-lettered', async (t) => {
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   rx.behave({ mode: 'status', status: 429, retryAfterSeconds: 1 });
-  const s = setup(t, `url = ${q(rx.url)}`);
+  const s = setup(t, rx.url);
   const ship = await startShip(t, s.file);
   await appendSeqLines(s.log, 0, 300);
   await until(async () => await ship.metric('opsctl_ship_sink_retries_total', { sink: 'rx' }) >= 2, 'the 429s to be retried');

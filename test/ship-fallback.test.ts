@@ -1,22 +1,16 @@
 // End to end: a primary HTTP sink answering 503 hands its batches to a fallback file sink, and takes
 // new lines again once it recovers; nothing is lost in between, and /metrics counts the failover.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { HttpReceiver, parseEntry, seqOf } from './helpers/receiver.ts';
-import { appendSeqLines, q, startShip, until, workspace } from './helpers/ship.ts';
+import { parseEntry, seqOf, startReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, fileSource, httpSink, q, readIfExists, shipHead, shipWorkspace, startShip, until } from './helpers/ship.ts';
 
 /** Sequence numbers of the entries in an NDJSON file (none when it does not exist yet). */
 function fileSeqs(path: string, tag?: string): Set<number> {
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return new Set();
-  }
   const out = new Set<number>();
-  for (const line of text.split('\n')) {
+  for (const line of readIfExists(path).split('\n')) {
     const e = line === '' ? undefined : parseEntry(line);
     if (!e || (tag !== undefined && !e.message.startsWith(`${tag} `))) continue;
     const s = seqOf(e.message);
@@ -26,33 +20,24 @@ function fileSeqs(path: string, tag?: string): Set<number> {
 }
 
 test('fallback: a failing primary hands batches to the fallback sink, and takes new lines back once it recovers', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const { dir, data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
   rx.behave({ mode: 'status', status: 503, retryAfterSeconds: 1 });
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const spool = join(ws.dir, 'spool', 'fallback.ndjson');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-[sinks.primary]
-type = "http"
-inputs = ["app"]
-url = ${q(rx.url)}
-fallback = "spool"
-batch = { max_events = 100, timeout = "100ms" }
-retry = { initial_backoff = "200ms", max_backoff = "1s" }
-[sinks.spool]
+  const spool = join(dir, 'spool', 'fallback.ndjson');
+  writeFileSync(file, [
+    shipHead(data),
+    fileSource('app', log),
+    httpSink('primary', ['app'], rx.url,
+      'fallback = "spool"',
+      'batch = { max_events = 100, timeout = "100ms" }',
+      'retry = { initial_backoff = "200ms", max_backoff = "1s" }'),
+    `[sinks.spool]
 type = "file"
 inputs = []
 path = ${q(spool)}
 batch = { timeout = "100ms" }
-`);
+`,
+  ].join(''));
   const ship = await startShip(t, file);
 
   // Primary failing: the lines land in the spool file, none is lost.

@@ -6,28 +6,17 @@ import assert from 'node:assert/strict';
 import { copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { HttpReceiver, seqLine } from './helpers/receiver.ts';
-import { appendSeqLines, q, startShip, until, workspace } from './helpers/ship.ts';
+import { seqLine, startReceiver, type HttpReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, fileSource, httpSink, shipHead, shipWorkspace, startShip, until, workspace, type Shipper } from './helpers/ship.ts';
 
-function config(data: string, include: string, url: string, extra = '', sinkExtra = ''): string {
-  return `data_dir = ${q(data)}
-listen = "127.0.0.1:0"
-shutdown_timeout = "2s"
-[sources.app]
-type = "file"
-include = [${q(include)}]
-poll_interval = "100ms"
-glob_interval = "300ms"
-${extra}
-[sinks.rx]
-type = "http"
-inputs = ["app"]
-url = ${q(url)}
-batch = { max_events = 100, timeout = "100ms" }
-retry = { initial_backoff = "100ms", max_backoff = "300ms" }
-${sinkExtra}
-`;
-}
+/** The config of these tests: `source` and `sink` are key lines added to the source and to the sink. */
+const config = (data: string, include: string, url: string, source = '', sink = ''): string =>
+  shipHead(data, 'shutdown_timeout = "2s"') +
+  fileSource('app', include, 'glob_interval = "300ms"', source) +
+  httpSink('rx', ['app'], url,
+    'batch = { max_events = 100, timeout = "100ms" }',
+    'retry = { initial_backoff = "100ms", max_backoff = "300ms" }',
+    sink);
 
 const lines = (from: number, to: number, tag: string): string => {
   let s = '';
@@ -35,27 +24,31 @@ const lines = (from: number, to: number, tag: string): string => {
   return s;
 };
 
+/**
+ * Deletes `path` and writes `content` to a new file there until it gets the old inode back (ext4 and
+ * tmpfs hand it out again); false when it did not in 50 tries.
+ */
+function recreateOnSameInode(path: string, content: string): boolean {
+  const ino = statSync(path).ino;
+  for (let i = 0; i < 50; i++) {
+    rmSync(path);
+    writeFileSync(path, content);
+    if (statSync(path).ino === ino) return true;
+  }
+  return false;
+}
+
 test('an inode reused while the shipper is stopped is a new file: read from its start, new ids', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
   writeFileSync(log, lines(0, 200, 'old'));
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, config(ws.data, log, rx.url));
+  writeFileSync(file, config(data, log, rx.url));
   const first = await startShip(t, file);
   await rx.waitForSeqs(0, 200, 20_000, 'old');
   assert.equal((await first.stop()).code, 0);
 
-  // Delete it and create files until one gets the old inode back (ext4 and tmpfs hand it out again).
-  const ino = statSync(log).ino;
-  let reused = false;
-  for (let i = 0; i < 50 && !reused; i++) {
-    rmSync(log);
-    writeFileSync(log, lines(1000, 1400, 'new'));
-    reused = statSync(log).ino === ino;
-  }
-  if (!reused) {
+  // Delete it and create files until one gets the old inode back.
+  if (!recreateOnSameInode(log, lines(1000, 1400, 'new'))) {
     t.skip('this filesystem did not reuse the inode');
     return;
   }
@@ -68,25 +61,15 @@ test('an inode reused while the shipper is stopped is a new file: read from its 
 });
 
 test('an inode reused while stopped by a file with the same header as the old one is still a new file', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
   const header = `#Fields: date time cs-method cs-uri-stem sc-status ${'#'.repeat(250)}\n`;
-  const log = join(ws.logs, 'app.log');
   writeFileSync(log, header + lines(0, 200, 'old'));
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, config(ws.data, log, rx.url));
+  writeFileSync(file, config(data, log, rx.url));
   const first = await startShip(t, file);
   await rx.waitForSeqs(0, 200, 20_000, 'old');
   assert.equal((await first.stop()).code, 0);
-  const ino = statSync(log).ino;
-  let reused = false;
-  for (let i = 0; i < 50 && !reused; i++) {
-    rmSync(log);
-    writeFileSync(log, header + lines(1000, 1400, 'new'));
-    reused = statSync(log).ino === ino;
-  }
-  if (!reused) {
+  if (!recreateOnSameInode(log, header + lines(1000, 1400, 'new'))) {
     t.skip('this filesystem did not reuse the inode');
     return;
   }
@@ -102,8 +85,7 @@ test('an inode reused while stopped by a file with the same header as the old on
 
 test('files with identical headers, and a copy of a file, are separate files', async (t) => {
   const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   // Longer than the fingerprint (256 bytes): the first bytes of both files are the same.
   const header = `#Software: app 1.0 ${'#'.repeat(300)}\n`;
   writeFileSync(join(ws.logs, 'a.log'), header + lines(0, 300, 'a'));
@@ -124,19 +106,24 @@ test('files with identical headers, and a copy of a file, are separate files', a
   assert.equal((await ship.stop()).code, 0);
 });
 
-test('a file deleted while the sink is down is held open, read to its end once the sink is back, then released', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+/**
+ * The sink down and a small buffer that blocks (so the source stops reading and most of the file
+ * stays unread): starts the shipper, appends 3000 lines, and waits for the buffer to fill. `source`:
+ * key lines added to the source.
+ */
+async function fillWhileDown(t: { after(fn: () => unknown): void }, source: string): Promise<{ log: string; rx: HttpReceiver; ship: Shipper }> {
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
   await rx.stop();
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  // A small buffer that blocks: the source stops reading, most of the file stays unread.
-  writeFileSync(file, config(ws.data, log, rx.url, 'read_buffer = "4KiB"\nrotate_wait = "500ms"', 'buffer = { max_events = 100 }'));
+  writeFileSync(file, config(data, log, rx.url, source, 'buffer = { max_events = 100 }'));
   const ship = await startShip(t, file);
   await appendSeqLines(log, 0, 3000);
   await until(async () => await ship.metric('opsctl_ship_buffer_events', { sink: 'rx' }) >= 50, 'the buffer to fill');
+  return { log, rx, ship };
+}
+
+test('a file deleted while the sink is down is held open, read to its end once the sink is back, then released', async (t) => {
+  const { log, rx, ship } = await fillWhileDown(t, 'read_buffer = "4KiB"\nrotate_wait = "500ms"');
   // Backpressure: the source stopped reading well before the end of the file.
   assert.ok(await ship.metric('opsctl_ship_file_read_offset_bytes', { path: log }) < statSync(log).size / 2);
   rmSync(log);
@@ -151,17 +138,7 @@ test('a file deleted while the sink is down is held open, read to its end once t
 });
 
 test('a deleted file held longer than max_deleted_hold while the sink is down is closed and counted', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  await rx.stop();
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, config(ws.data, log, rx.url, 'read_buffer = "4KiB"\nmax_deleted_hold = "1s"', 'buffer = { max_events = 100 }'));
-  const ship = await startShip(t, file);
-  await appendSeqLines(log, 0, 3000);
-  await until(async () => await ship.metric('opsctl_ship_buffer_events', { sink: 'rx' }) >= 50, 'the buffer to fill');
+  const { log, rx, ship } = await fillWhileDown(t, 'read_buffer = "4KiB"\nmax_deleted_hold = "1s"');
   // Backpressure: the source stopped reading well before the end of the file.
   assert.ok(await ship.metric('opsctl_ship_file_read_offset_bytes', { path: log }) < statSync(log).size / 2);
   rmSync(log);
@@ -175,13 +152,9 @@ test('a deleted file held longer than max_deleted_hold while the sink is down is
 });
 
 test('multiline: lines join into events, and the last event is flushed by the timeout', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, config(ws.data, log, rx.url, 'multiline = { start_pattern = \'^\\d{4}-\', timeout = "300ms" }'));
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  writeFileSync(file, config(data, log, rx.url, 'multiline = { start_pattern = \'^\\d{4}-\', timeout = "300ms" }'));
   const ship = await startShip(t, file);
   const event = (n: number): string => `2026-11-22T10:00:0${n}Z ERROR seq=${n} failed\n  at handler (app.js:1)\n  at main (app.js:2)\n`;
   writeFileSync(log, event(1) + event(2));
@@ -198,17 +171,14 @@ test('multiline: lines join into events, and the last event is flushed by the ti
 });
 
 test('read_from = "end": a file present at start is read from its end, a file appearing later from its start', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
+  const { logs, data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
   writeFileSync(log, lines(0, 100, 'before'));
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, config(ws.data, join(ws.logs, '*.log'), rx.url, 'read_from = "end"'));
+  writeFileSync(file, config(data, join(logs, '*.log'), rx.url, 'read_from = "end"'));
   const ship = await startShip(t, file);
   await until(async () => await ship.metric('opsctl_ship_files_open', { component: 'app' }) === 1, 'the file to be opened');
   await appendSeqLines(log, 100, 200, { tag: 'after' });
-  writeFileSync(join(ws.logs, 'new.log'), lines(200, 300, 'later'));
+  writeFileSync(join(logs, 'new.log'), lines(200, 300, 'later'));
   await rx.waitForSeqs(100, 200, 20_000, 'after');
   await rx.waitForSeqs(200, 300, 20_000, 'later');
   assert.equal(rx.seqs('before').size, 0);

@@ -8,14 +8,13 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cliPath, collect, repoRoot } from './helpers/cli.ts';
-import { HttpReceiver, seqLine } from './helpers/receiver.ts';
-import { appendSeqLines, q, startShip, workspace } from './helpers/ship.ts';
+import { seqLine, startReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, fileSource, httpSink, q, shipHead, shipWorkspace, startShip, workspace } from './helpers/ship.ts';
 
 test('a plugin that throws for some entries: the pipeline keeps going, on_error = "pass" delivers them flagged and counted', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  writeFileSync(join(ws.dir, 'tag.mjs'), `// Tags entries; throws for the ones saying "boom", sometimes asynchronously.
+  const { dir, data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  writeFileSync(join(dir, 'tag.mjs'), `// Tags entries; throws for the ones saying "boom", sometimes asynchronously.
 export async function transform(entry) {
   if (entry.message.includes('boom')) {
     if (entry.message.includes('seq=00000')) throw new Error('plugin exploded');
@@ -25,26 +24,12 @@ export async function transform(entry) {
   return { ...entry, fields: { ...entry.fields, tagged: true } };
 }
 `);
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-[transforms.tag]
+  writeFileSync(file, `${shipHead(data)}${fileSource('app', log)}[transforms.tag]
 type = "plugin"
 inputs = ["app"]
 path = "tag.mjs"
 on_error = "pass"
-[sinks.rx]
-type = "http"
-inputs = ["tag"]
-url = ${q(rx.url)}
-batch = { max_events = 100, timeout = "100ms" }
-`);
+${httpSink('rx', ['tag'], rx.url, 'batch = { max_events = 100, timeout = "100ms" }')}`);
   const ship = await startShip(t, file);
   const n = 2000;
   let chunk = '';
@@ -74,36 +59,21 @@ batch = { max_events = 100, timeout = "100ms" }
 });
 
 test('a plugin that hangs: the batch times out, is flagged and counted, and the plugin keeps working for later lines', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  writeFileSync(join(ws.dir, 'slow.mjs'), `// Loops forever on "hang", tags the rest.
+  const { dir, data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  writeFileSync(join(dir, 'slow.mjs'), `// Loops forever on "hang", tags the rest.
 export function transform(entry) {
   if (entry.message.startsWith('hang ')) for (;;);
   return { ...entry, fields: { ...entry.fields, tagged: true } };
 }
 `);
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-[transforms.slow]
+  writeFileSync(file, `${shipHead(data)}${fileSource('app', log)}[transforms.slow]
 type = "plugin"
 inputs = ["app"]
 path = "slow.mjs"
 timeout = "300ms"
 on_error = "pass"
-[sinks.rx]
-type = "http"
-inputs = ["slow"]
-url = ${q(rx.url)}
-batch = { timeout = "100ms" }
-`);
+${httpSink('rx', ['slow'], rx.url, 'batch = { timeout = "100ms" }')}`);
   const ship = await startShip(t, file);
   await appendSeqLines(log, 0, 10, { tag: 'hang' });
   await rx.waitForSeqs(0, 10, 20_000, 'hang');
@@ -117,25 +87,10 @@ batch = { timeout = "100ms" }
 });
 
 test('a 10 MB line, invalid UTF-8 and binary garbage: truncated, replaced and counted, and later lines still arrive', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-max_line_bytes = "1MiB"
-[sinks.rx]
-type = "http"
-inputs = ["app"]
-url = ${q(rx.url)}
-batch = { max_events = 100, timeout = "100ms" }
-`);
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  writeFileSync(file, shipHead(data) + fileSource('app', log, 'max_line_bytes = "1MiB"') +
+    httpSink('rx', ['app'], rx.url, 'batch = { max_events = 100, timeout = "100ms" }'));
   const ship = await startShip(t, file);
   await appendSeqLines(log, 0, 100);
   // A 10 MB line: one entry, cut to 1 MiB and flagged; the rest of it must not become more lines.
@@ -183,9 +138,7 @@ test('stdin: the run ends with its input, exit 0, every line in the output file'
   const ws = workspace(t);
   const out = join(ws.dir, 'out.ndjson');
   const config = join(ws.dir, 'stdin-to-file.toml');
-  writeFileSync(config, `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-[sources.in]
+  writeFileSync(config, `${shipHead(ws.data)}[sources.in]
 type = "stdin"
 [sinks.out]
 type = "file"
@@ -208,23 +161,14 @@ path = ${q(out)}
 
 test('stdin with the sink down: lines still undelivered when the run ends go to the dead-letter file (a relative path is the config dir\'s)', async (t) => {
   const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
+  const rx = await startReceiver(t);
   await rx.stop();
   const config = join(ws.dir, 'stdin-to-http.toml');
-  writeFileSync(config, `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-shutdown_timeout = "1s"
-[dead_letter]
+  writeFileSync(config, `${shipHead(ws.data, 'shutdown_timeout = "1s"')}[dead_letter]
 path = "letters/dead.ndjson"
 [sources.in]
 type = "stdin"
-[sinks.rx]
-type = "http"
-inputs = ["in"]
-url = ${q(rx.url)}
-retry = { initial_backoff = "100ms", max_backoff = "200ms" }
-`);
+${httpSink('rx', ['in'], rx.url, 'retry = { initial_backoff = "100ms", max_backoff = "200ms" }')}`);
   // Stdin cannot be read again: what the sink did not take by the deadline is kept, with a word.
   const res = await shipStdin(config, 'lost-a\nlost-b\n');
   assert.equal(res.code, 0, res.stderr);

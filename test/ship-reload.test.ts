@@ -3,32 +3,17 @@
 // without losing or repeating a line, and without a failing sink holding up the healthy one.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitForLine } from './helpers/cli.ts';
-import { HttpReceiver } from './helpers/receiver.ts';
-import { appendSeqLines, q, startShip, workspace } from './helpers/ship.ts';
+import { startReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, fileSource, httpSink, shipHead, shipWorkspace, startShip } from './helpers/ship.ts';
 
 test('reload: a broken config keeps the old pipeline shipping; a good one applies its new filter', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  const head = `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-`;
-  const sink = (input: string): string => `[sinks.rx]
-type = "http"
-inputs = [${q(input)}]
-url = ${q(rx.url)}
-batch = { max_events = 100, timeout = "100ms" }
-`;
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  // Six lines: a key added after them is on line 7 (the reload error below names it).
+  const head = shipHead(data) + fileSource('app', log);
+  const sink = (input: string): string => httpSink('rx', [input], rx.url, 'batch = { max_events = 100, timeout = "100ms" }');
   writeFileSync(file, head + sink('app'));
   const ship = await startShip(t, file);
   await appendSeqLines(log, 0, 100, { tag: 'keep' });
@@ -77,35 +62,17 @@ ${sink('only')}`);
 });
 
 test('a reload while one sink is failing does not stall the healthy sink until shutdown_timeout', async (t) => {
-  const ws = workspace(t);
-  const up = await HttpReceiver.start();
-  const down = await HttpReceiver.start();
-  t.after(() => up.close());
-  t.after(() => down.close());
+  const { data, log, file } = shipWorkspace(t);
+  const up = await startReceiver(t);
+  const down = await startReceiver(t);
   await down.stop();
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  const config = (comment: string): string => `# ${comment}
-data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-shutdown_timeout = "120s"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-[sinks.up]
-type = "http"
-inputs = ["app"]
-url = ${q(up.url)}
-batch = { timeout = "100ms" }
-[sinks.down]
-type = "http"
-inputs = ["app"]
-url = ${q(down.url)}
-batch = { timeout = "100ms" }
-retry = { initial_backoff = "100ms", max_backoff = "500ms" }
-`;
+  const config = (comment: string): string => [
+    `# ${comment}\n`,
+    shipHead(data, 'shutdown_timeout = "120s"'),
+    fileSource('app', log),
+    httpSink('up', ['app'], up.url, 'batch = { timeout = "100ms" }'),
+    httpSink('down', ['app'], down.url, 'batch = { timeout = "100ms" }', 'retry = { initial_backoff = "100ms", max_backoff = "500ms" }'),
+  ].join('');
   writeFileSync(file, config('first'));
   const ship = await startShip(t, file);
   await appendSeqLines(log, 0, 10);

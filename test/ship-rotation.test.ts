@@ -3,11 +3,10 @@
 import assert from 'node:assert/strict';
 import { copyFile, open, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import { test } from 'node:test';
-import { HttpReceiver, seqLine } from './helpers/receiver.ts';
-import { q, startShip, until, workspace } from './helpers/ship.ts';
+import { seqLine, startReceiver, type HttpReceiver } from './helpers/receiver.ts';
+import { fileSource, httpSink, shipHead, shipWorkspace, startShip, until } from './helpers/ship.ts';
 
 const lines = 20_000;
 
@@ -21,21 +20,8 @@ async function write(fh: FileHandle, from: number, to: number): Promise<void> {
   }
 }
 
-function config(ws: { data: string }, log: string, url: string): string {
-  return `data_dir = ${q(ws.data)}
-listen = "127.0.0.1:0"
-[sources.app]
-type = "file"
-include = [${q(log)}]
-glob_interval = "300ms"
-poll_interval = "100ms"
-[sinks.rx]
-type = "http"
-inputs = ["app"]
-url = ${q(url)}
-batch = { max_events = 1000, timeout = "200ms" }
-`;
-}
+const config = (data: string, log: string, url: string): string =>
+  shipHead(data) + fileSource('app', log, 'glob_interval = "300ms"') + httpSink('rx', ['app'], url, 'batch = { max_events = 1000, timeout = "200ms" }');
 
 /** Every line received, none twice (neither by id nor by message). */
 function assertExactlyOnce(rx: HttpReceiver): void {
@@ -46,13 +32,9 @@ function assertExactlyOnce(rx: HttpReceiver): void {
 }
 
 test('rotation by rename while writing: the old file is read to its end (late writes too), the new one from its start', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, config(ws, log, rx.url));
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  writeFileSync(file, config(data, log, rx.url));
   const ship = await startShip(t, file);
 
   const old = await open(log, 'a');
@@ -74,13 +56,9 @@ test('rotation by rename while writing: the old file is read to its end (late wr
 });
 
 test('rotation by copytruncate while writing: reading starts again at 0 in the truncated file', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  const file = join(ws.dir, 'ship.toml');
-  writeFileSync(file, config(ws, log, rx.url));
+  const { data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  writeFileSync(file, config(data, log, rx.url));
   const ship = await startShip(t, file);
 
   // O_APPEND, as copytruncate requires of the application: after the truncate it writes at 0.

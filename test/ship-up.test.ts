@@ -6,29 +6,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { collect, runCli, startCli, waitForLine } from './helpers/cli.ts';
-import { HttpReceiver } from './helpers/receiver.ts';
-import { appendSeqLines, metricValue, q, workspace } from './helpers/ship.ts';
+import { startReceiver } from './helpers/receiver.ts';
+import { appendSeqLines, fileSource, httpSink, metricValue, q, shipWorkspace } from './helpers/ship.ts';
 import { requireTool } from './helpers/tools.ts';
 
 test('up with [ship] enabled ships lines and serves opsctl_ship_* on its /metrics', async (t) => {
-  const ws = workspace(t);
-  const rx = await HttpReceiver.start();
-  t.after(() => rx.close());
-  const log = join(ws.logs, 'app.log');
-  writeFileSync(log, '');
-  writeFileSync(join(ws.dir, 'ship.toml'), `data_dir = ${q(ws.data)}
+  const { dir, data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  writeFileSync(file, `data_dir = ${q(data)}
 listen = "127.0.0.1:1"  # not used under up
-[sources.app]
-type = "file"
-include = [${q(log)}]
-poll_interval = "100ms"
-[sinks.rx]
-type = "http"
-inputs = ["app"]
-url = ${q(rx.url)}
-batch = { timeout = "100ms" }
-`);
-  const config = join(ws.dir, 'up.toml');
+${fileSource('app', log)}${httpSink('rx', ['app'], rx.url, 'batch = { timeout = "100ms" }')}`);
+  const config = join(dir, 'up.toml');
   writeFileSync(config, 'listen = "127.0.0.1:0"\n[oom]\nenabled = false\n[ship]\nenabled = true\nconfig = "ship.toml"\n');
   const check = await runCli(['up', '--config', config, '--check-config']);
   assert.equal(check.code, 0, check.stderr);

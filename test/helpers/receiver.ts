@@ -130,8 +130,7 @@ class Recorder {
  * and records each entry of the requests it answers with 2xx.
  *
  * @example
- *   const rx = await HttpReceiver.start();
- *   t.after(() => rx.close());
+ *   const rx = await startReceiver(t); // HttpReceiver.start(), closed when the test ends
  *   rx.behave({ mode: 'status', status: 503, retryAfterSeconds: 1 });
  *   await rx.stop(); await rx.restart(); // same port
  *   await rx.waitForSeqs(0, 1000);
@@ -349,4 +348,11 @@ export class TcpReceiver extends Recorder {
     for (const s of this.#sockets) s.destroy();
     await closed;
   }
+}
+
+/** An HttpReceiver (see HttpReceiver.start) closed when the test ends. */
+export async function startReceiver(t: { after(fn: () => unknown): void }): Promise<HttpReceiver> {
+  const rx = await HttpReceiver.start();
+  t.after(() => rx.close());
+  return rx;
 }

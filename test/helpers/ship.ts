@@ -2,7 +2,7 @@
 // waited for until it listens, its /metrics read, and lines appended to tailed files.
 import type { ChildProcess } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collect, startCli, waitForLine, type CliResult } from './cli.ts';
@@ -18,8 +18,46 @@ export function workspace(t: { after(fn: () => unknown): void }, prefix = 'opsct
   return { dir, logs, data };
 }
 
+/** workspace() plus `log`, an empty logs/app.log, and `file`, the path of its ship.toml (not written). */
+export function shipWorkspace(t: { after(fn: () => unknown): void }): { dir: string; logs: string; data: string; log: string; file: string } {
+  const ws = workspace(t);
+  const log = join(ws.logs, 'app.log');
+  writeFileSync(log, '');
+  return { ...ws, log, file: join(ws.dir, 'ship.toml') };
+}
+
+/** The text of `path`, or "" when it cannot be read (it does not exist yet). */
+export function readIfExists(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** A TOML string (JSON's escaping is valid in TOML basic strings). */
 export const q = (s: string): string => JSON.stringify(s);
+
+// Pieces of a ship config (TOML text, each ending in a newline) for the tests to put together; what
+// is special about a test goes in `extra`: key lines added at the end of the piece.
+
+/** The non-empty `extra` lines, each ended by a newline. */
+const keyLines = (extra: string[]): string => extra.filter((l) => l !== '').map((l) => `${l}\n`).join('');
+
+/** `data_dir = <data>` and `listen = "127.0.0.1:0"`, then `extra` (top-level keys). */
+export function shipHead(data: string, ...extra: string[]): string {
+  return `data_dir = ${q(data)}\nlisten = "127.0.0.1:0"\n${keyLines(extra)}`;
+}
+
+/** `[sources.<name>]` of type "file" on `include`, with poll_interval = "100ms", then `extra`. */
+export function fileSource(name: string, include: string, ...extra: string[]): string {
+  return `[sources.${name}]\ntype = "file"\ninclude = [${q(include)}]\npoll_interval = "100ms"\n${keyLines(extra)}`;
+}
+
+/** `[sinks.<name>]` of type "http" taking `inputs`, posting to `url`, then `extra` (batch, retry...). */
+export function httpSink(name: string, inputs: string[], url: string, ...extra: string[]): string {
+  return `[sinks.${name}]\ntype = "http"\ninputs = [${inputs.map(q).join(', ')}]\nurl = ${q(url)}\n${keyLines(extra)}`;
+}
 
 export interface Shipper {
   child: ChildProcess;
