@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { cliPath, collect, repoRoot } from './helpers/cli.ts';
 import { seqLine, startReceiver } from './helpers/receiver.ts';
-import { appendSeqLines, fileSource, httpSink, q, shipHead, shipWorkspace, startShip, workspace } from './helpers/ship.ts';
+import { appendSeqLines, fileSource, httpSink, q, readIfExists, shipHead, shipWorkspace, startShip, until, workspace } from './helpers/ship.ts';
 
 test('a plugin that throws for some entries: the pipeline keeps going, on_error = "pass" delivers them flagged and counted', async (t) => {
   const { dir, data, log, file } = shipWorkspace(t);
@@ -176,4 +176,32 @@ ${httpSink('rx', ['in'], rx.url, 'retry = { initial_backoff = "100ms", max_backo
   const letters = readFileSync(join(ws.dir, 'letters', 'dead.ndjson'), 'utf8').split('\n').filter((l) => l !== '')
     .map((l) => JSON.parse(l) as { component: string; reason: string; entry: { message: string } });
   assert.deepEqual(letters.map((l) => [l.component, l.reason, l.entry.message]), [['rx', 'undelivered_at_shutdown', 'lost-a'], ['rx', 'undelivered_at_shutdown', 'lost-b']]);
+});
+
+test('stdin whose writer stays silent: SIGTERM ends the run at once, exit 0, lines delivered', async (t) => {
+  const ws = workspace(t);
+  const out = join(ws.dir, 'out.ndjson');
+  const config = join(ws.dir, 'stdin-open.toml');
+  // A long shutdown_timeout: a run held open by the pipe would only end when the forced exit
+  // (shutdown_timeout + 5 s, exit 70) or the collect timeout came.
+  writeFileSync(config, `data_dir = ${q(ws.data)}
+listen = "127.0.0.1:0"
+shutdown_timeout = "60s"
+[sources.in]
+type = "stdin"
+[sinks.out]
+type = "file"
+inputs = ["in"]
+path = ${q(out)}
+batch = { timeout = "50ms" }
+`);
+  const child = spawn(process.execPath, [cliPath, 'ship', '--config', config], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const done = collect(child, 20_000);
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  child.stdin.write('first\nsecond\n'); // and the pipe stays open, as under `tail -f app.log | opsctl ship`
+  await until(() => readIfExists(out).split('\n').length > 2, 'both lines in the output file');
+  child.kill('SIGTERM');
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(readIfExists(out).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { message: string }).message), ['first', 'second']);
 });

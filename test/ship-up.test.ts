@@ -58,3 +58,32 @@ ${fileSource('app', log)}${httpSink('rx', ['app'], rx.url, 'batch = { timeout = 
   assert.equal(res.code, 0, res.stderr);
   assert.equal(rx.duplicates, 0);
 });
+
+test('up stops within its own shutdown_timeout while the shipper has undelivered lines, exit 0, and they follow later', async (t) => {
+  const { dir, data, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  await rx.stop();
+  // The ship config would drain for a minute; up allows 3 s in all.
+  writeFileSync(file, `data_dir = ${q(data)}
+shutdown_timeout = "60s"
+${fileSource('app', log)}${httpSink('rx', ['app'], rx.url, 'batch = { timeout = "100ms" }', 'retry = { initial_backoff = "100ms", max_backoff = "200ms" }')}`);
+  const config = join(dir, 'up.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\nshutdown_timeout = "3s"\n[oom]\nenabled = false\n[ship]\nenabled = true\nconfig = "ship.toml"\n');
+  const first = startCli(['up', '--config', config]);
+  const done = collect(first, 30_000);
+  t.after(() => { if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL'); });
+  await waitForLine(first, /"msg":"up"/);
+  await appendSeqLines(log, 0, 100);
+  await waitForLine(first, /"msg":"delivery failed, retrying"/);
+  first.kill('SIGTERM');
+  const res = await done;
+  // Cut off by up's forced exit, the shipper would end with 70 and without closing its sources.
+  assert.equal(res.code, 0, res.stderr);
+  await rx.restart();
+  const second = startCli(['up', '--config', config]);
+  const again = collect(second, 30_000);
+  t.after(() => { if (second.exitCode === null && second.signalCode === null) second.kill('SIGKILL'); });
+  await rx.waitForSeqs(0, 100);
+  second.kill('SIGTERM');
+  assert.equal((await again).code, 0);
+});
