@@ -1,18 +1,19 @@
 // The disk sink buffer: entries appended to NDJSON segment files and fsynced before their acks
 // complete, and a reader state file saying where the unsent entries start, so they survive a restart.
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { errnoCode } from '../../core/errors.ts';
 import type { Ack } from '../ack.ts';
-import { writeAtomic } from '../checkpoint.ts';
 import { encodeEntry, encodeNdjson, entrySize } from '../encode.ts';
 import type { ShipMetrics } from '../metrics.ts';
 import type { LogEntry } from '../types.ts';
 import { completeAck, PendingTake } from './memory.ts';
 import type { WhenFull } from './memory.ts';
+import { createSegment, newline, readChunk, recoverSegments, segmentIds, segmentName, segmentPath } from './segments.ts';
+import type { Position, Segment } from './segments.ts';
+import { loadState, removeStateTemps, saveState, statePath } from './state.ts';
 import type { SinkBuffer, Taken } from './types.ts';
 
 export interface DiskBufferOptions {
@@ -26,18 +27,6 @@ export interface DiskBufferOptions {
   log: Logger;
   /** Size at which a new segment is started (default maxBytes / 8, within 4 KiB..16 MiB). */
   segmentBytes?: number;
-}
-
-/** Where a reader is: segment id and byte offset of the next line. */
-interface Position {
-  segment: number;
-  offset: number;
-}
-
-interface Segment {
-  id: number;
-  /** Bytes written and fsynced (what a reader may read). */
-  size: number;
 }
 
 interface Queued {
@@ -63,13 +52,6 @@ interface ReadMark {
   events: number;
   bytes: number;
 }
-
-const stateName = 'reader.json';
-const segmentPattern = /^(\d{8,})\.ndjson$/;
-const readChunk = 1 << 20;
-const newline = 0x0a;
-
-const segmentName = (id: number): string => `${String(id).padStart(8, '0')}.ndjson`;
 
 /**
  * A bounded queue of entries on disk (max_bytes of unsent data). A push is admitted at once when
@@ -123,7 +105,7 @@ export class DiskBuffer implements SinkBuffer {
 
   private constructor(options: DiskBufferOptions, segments: Segment[], start: Position, events: number, bytes: number) {
     this.#dir = options.dir;
-    this.#stateFile = join(options.dir, stateName);
+    this.#stateFile = statePath(options.dir);
     this.#maxBytes = Math.max(1, options.maxBytes);
     this.#segmentBytes = options.segmentBytes ?? Math.min(16 << 20, Math.max(4096, Math.floor(this.#maxBytes / 8)));
     this.#whenFull = options.whenFull;
@@ -148,43 +130,9 @@ export class DiskBuffer implements SinkBuffer {
     const { dir, log } = options;
     await mkdir(dir, { recursive: true });
     const names = await readdir(dir);
-    for (const name of names) {
-      if (name.startsWith(`${stateName}.tmp-`)) await unlink(join(dir, name)).catch(() => undefined);
-    }
-    const ids = names.flatMap((name) => {
-      const m = segmentPattern.exec(name);
-      return m ? [Number(m[1])] : [];
-    }).sort((a, b) => a - b);
-    const state = await readState(join(dir, stateName), log);
-    let start: Position = { segment: ids[0] ?? 1, offset: 0 };
-    if (state !== undefined) {
-      const first = ids.find((id) => id >= state.segment);
-      if (first !== undefined) start = first === state.segment ? state : { segment: first, offset: 0 };
-      else start = { segment: state.segment + 1, offset: 0 };
-    }
-    const segments: Segment[] = [];
-    let events = 0;
-    let bytes = 0;
-    for (const id of ids) {
-      const file = join(dir, segmentName(id));
-      if (id < start.segment) {
-        await unlink(file).catch(() => undefined); // read to the end before the last stop
-        continue;
-      }
-      const from = id === start.segment ? start.offset : 0;
-      const scan = await scanSegment(file, from);
-      if (scan.torn > 0) {
-        log.warn({ file, bytes: scan.torn }, 'disk buffer torn last line removed');
-        options.metrics.errors.inc({ component: options.sink, kind: 'sink', error: 'buffer_torn_line' });
-      }
-      if (scan.from !== from) {
-        log.warn({ file, offset: from, size: scan.size }, 'disk buffer reader offset past the segment end');
-        start = { segment: id, offset: scan.from };
-      }
-      segments.push({ id, size: scan.size });
-      events += scan.events;
-      bytes += scan.size - scan.from;
-    }
+    await removeStateTemps(dir, names);
+    const state = await loadState(statePath(dir), log);
+    const { segments, start, events, bytes } = await recoverSegments(options, segmentIds(names), state);
     if (events > 0) log.info({ dir, events, bytes, segments: segments.length }, 'disk buffer recovered');
     return new DiskBuffer(options, segments, start, events, bytes);
   }
@@ -375,11 +323,7 @@ export class DiskBuffer implements SinkBuffer {
   async #writeSegment(): Promise<{ segment: Segment; fh: FileHandle }> {
     if (this.#writer !== undefined && this.#writer.segment.size < this.#segmentBytes) return this.#writer;
     const segment = { id: this.#nextId++, size: 0 };
-    const fh = await open(join(this.#dir, segmentName(segment.id)), 'wx', 0o644);
-    await syncDir(this.#dir).catch(async (err: unknown) => {
-      await fh.close();
-      throw err;
-    });
+    const fh = await createSegment(this.#dir, segment.id);
     const previous = this.#writer;
     this.#writer = { segment, fh };
     this.#segments.push(segment);
@@ -523,7 +467,7 @@ export class DiskBuffer implements SinkBuffer {
     const previous = this.#readFh;
     this.#readFh = undefined;
     await previous?.fh.close().catch(() => undefined);
-    const fh = await open(join(this.#dir, segmentName(id)), 'r');
+    const fh = await open(segmentPath(this.#dir, id), 'r');
     this.#readFh = { id, fh };
     return fh;
   }
@@ -561,7 +505,7 @@ export class DiskBuffer implements SinkBuffer {
     this.#stateDirty = false;
     const pos = this.#normalized(this.#committed);
     try {
-      await writeAtomic(this.#stateFile, JSON.stringify({ version: 1, segment: pos.segment, offset: pos.offset }));
+      await saveState(this.#stateFile, pos);
     } catch (err) {
       this.#stateDirty = true; // retried on the next commit or at close
       this.#log.error({ err, file: this.#stateFile }, 'cannot write disk buffer state');
@@ -570,7 +514,7 @@ export class DiskBuffer implements SinkBuffer {
     }
     while (this.#segments.length > 1 && (this.#segments[0] as Segment).id < pos.segment) {
       const old = this.#segments.shift() as Segment;
-      await unlink(join(this.#dir, segmentName(old.id))).catch((err: unknown) => {
+      await unlink(segmentPath(this.#dir, old.id)).catch((err: unknown) => {
         if (errnoCode(err) !== 'ENOENT') this.#log.warn({ err, segment: old.id }, 'cannot delete disk buffer segment');
       });
     }
@@ -615,63 +559,4 @@ function asEntry(value: unknown): LogEntry | undefined {
   if (typeof e.id !== 'string' || typeof e.message !== 'string' || typeof e.source !== 'string' || typeof e.timestamp !== 'string') return undefined;
   if (typeof e.level !== 'string' || typeof e.fields !== 'object' || e.fields === null) return undefined;
   return value as LogEntry;
-}
-
-async function readState(file: string, log: Logger): Promise<Position | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') log.warn({ err, file }, 'cannot read disk buffer state, reading from the oldest segment');
-    return undefined;
-  }
-  try {
-    const data = JSON.parse(text) as { version?: unknown; segment?: unknown; offset?: unknown };
-    if (data.version === 1 && Number.isSafeInteger(data.segment) && Number.isSafeInteger(data.offset) && (data.offset as number) >= 0) {
-      return { segment: data.segment as number, offset: data.offset as number };
-    }
-  } catch {
-    // fall through
-  }
-  log.warn({ file }, 'disk buffer state is not valid, reading from the oldest segment');
-  return undefined;
-}
-
-/** Counts the lines of a segment from `from` and cuts away an unterminated tail (a crash mid-append). */
-async function scanSegment(file: string, from: number): Promise<{ size: number; from: number; events: number; torn: number }> {
-  const fh = await open(file, 'r+');
-  try {
-    const size = (await fh.stat()).size;
-    const start = Math.min(from, size);
-    const chunk = Buffer.allocUnsafe(readChunk);
-    let events = 0;
-    let lastEnd = start; // just after the last newline
-    for (let pos = start; pos < size;) {
-      const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, size - pos), pos);
-      if (bytesRead === 0) break;
-      const got = chunk.subarray(0, bytesRead);
-      for (let i = got.indexOf(newline); i >= 0; i = got.indexOf(newline, i + 1)) {
-        events++;
-        lastEnd = pos + i + 1;
-      }
-      pos += bytesRead;
-    }
-    const torn = size - lastEnd;
-    if (torn > 0) {
-      await fh.truncate(lastEnd);
-      await fh.sync();
-    }
-    return { size: lastEnd, from: start, events, torn };
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
