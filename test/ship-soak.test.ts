@@ -20,5 +20,7 @@ test('kill -9 at random moments, 20 cycles: every line received at least once, d
   // to (the checkpoint moves per chunk: read_buffer 16 KiB / 66-byte lines: 249 whole lines and a partial one).
   assert.equal(r.duplicateBound, 20 * (batchEvents + 250));
   assert.ok(r.duplicates <= r.duplicateBound, `${r.duplicates} duplicates > ${r.duplicateBound}; per run: ${r.duplicatesPerRun.join(',')} ${repeat}`);
+  // And per kill, not only in sum: the duplicates of each run (those of the kill before it).
+  for (const [run, n] of r.duplicatesPerRun.entries()) assert.ok(n <= batchEvents + 250, `run ${run}: ${n} duplicates from one kill ${repeat}`);
   assert.equal(r.finalExit, 0);
 });
