@@ -16,7 +16,5 @@ test('kill -9 with a disk buffer, 10 cycles: every line received at least once, 
   // chunk written to the buffer whose file checkpoint was not saved yet (250 lines of 16 KiB).
   assert.equal(r.duplicateBound, 10 * (200 + 250));
   assert.ok(r.duplicates <= r.duplicateBound, `${r.duplicates} duplicates > ${r.duplicateBound}; per run: ${r.duplicatesPerRun.join(',')} ${repeat}`);
-  // And per kill, not only in sum: the duplicates of each run (those of the kill before it).
-  for (const [run, n] of r.duplicatesPerRun.entries()) assert.ok(n <= 200 + 250, `run ${run}: ${n} duplicates from one kill ${repeat}`);
   assert.equal(r.finalExit, 0);
 });

@@ -20,7 +20,13 @@ test('kill -9 at random moments, 20 cycles: every line received at least once, d
   // to (the checkpoint moves per chunk: read_buffer 16 KiB / 66-byte lines: 249 whole lines and a partial one).
   assert.equal(r.duplicateBound, 20 * (batchEvents + 250));
   assert.ok(r.duplicates <= r.duplicateBound, `${r.duplicates} duplicates > ${r.duplicateBound}; per run: ${r.duplicatesPerRun.join(',')} ${repeat}`);
-  // And per kill, not only in sum: the duplicates of each run (those of the kill before it).
-  for (const [run, n] of r.duplicatesPerRun.entries()) assert.ok(n <= batchEvents + 250, `run ${run}: ${n} duplicates from one kill ${repeat}`);
+  // Per kill: every duplicate is a line delivered past the checkpoint saved when the shipper died,
+  // or of the batch still on its way to the receiver then. (How far the saved checkpoint trails
+  // depends on fsync latency, so the bound above is the sum's, where slow moments even out.)
+  assert.equal(r.duplicatesPerRun[0], 0, `duplicates before any kill ${repeat}`);
+  for (const [kill, lag] of r.lagAtKill.entries()) {
+    const n = r.duplicatesPerRun[kill + 1] ?? 0;
+    assert.ok(n <= lag + batchEvents, `kill ${kill + 1}: ${n} duplicates, ${lag} delivered past the checkpoint ${repeat}`);
+  }
   assert.equal(r.finalExit, 0);
 });
