@@ -13,7 +13,17 @@ export function encodeNdjson(entries: readonly LogEntry[]): string {
   return out;
 }
 
-/** Rough size of an entry in bytes, for buffer and batch bounds (cheap, not exact). */
+/**
+ * Rough size of an entry in bytes, for buffer and batch bounds (cheap, not exact): its strings
+ * and top-level fields (a parsed line's fields may outweigh its message); a value that is not a
+ * string counts 16.
+ */
 export function entrySize(entry: LogEntry): number {
-  return entry.message.length + entry.source.length + 96;
+  let size = entry.message.length + entry.source.length + 96;
+  const fields = entry.fields;
+  for (const key in fields) {
+    const value = fields[key];
+    size += key.length + (typeof value === 'string' ? value.length : 16) + 6;
+  }
+  return size;
 }
