@@ -2,12 +2,8 @@
 // carries its sequence number in the request path (`?seq=N`, 1..LINES), so the receiver can check
 // that each line arrived once. Same arguments, same bytes (a seeded PRNG, fixed clock).
 // Usage: node bench/ship/gen.ts OUT [LINES]   (LINES defaults to 1,000,000: about 160 MB)
+// Also a module: accessLines(count) yields the same lines (bench/ship/parse.ts parses them).
 import { closeSync, openSync, writeSync } from 'node:fs';
-
-const [out, linesArg = '1000000'] = process.argv.slice(2);
-if (!out) throw new Error('usage: gen.ts OUT [LINES]');
-const lines = Number(linesArg);
-if (!Number.isSafeInteger(lines) || lines < 1) throw new Error(`bad LINES: ${linesArg}`);
 
 // mulberry32: small, fast and good enough to vary the fields.
 let state = 0x5eed1234;
@@ -51,22 +47,36 @@ const pad = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
 // A fixed start, 20 lines per second of log time.
 const t0 = Date.UTC(2026, 10, 22, 0, 0, 0);
-const fd = openSync(out, 'w');
-let chunk = '';
-let bytes = 0;
-for (let seq = 1; seq <= lines; seq++) {
-  const d = new Date(t0 + Math.floor(seq / 20) * 1000);
-  const time = `${pad(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
-  const ip = `${int(1, 223)}.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`;
-  const user = rand() < 0.05 ? 'alice' : '-';
-  const path = pick(paths).replace('{id}', String(int(1, 99999)));
-  const line = `${ip} - ${user} [${time}] "${pick(methods)} ${path}?seq=${seq} HTTP/1.1" ${pick(statuses)} ${int(0, 60000)} "${pick(referers)}" "${pick(agents)}"\n`;
-  chunk += line;
-  if (chunk.length >= 1 << 20) {
-    bytes += writeSync(fd, chunk);
-    chunk = '';
+
+/** Lines 1..count, without their newlines; the same sequence on every call. */
+export function* accessLines(count: number): Generator<string> {
+  state = 0x5eed1234;
+  for (let seq = 1; seq <= count; seq++) {
+    const d = new Date(t0 + Math.floor(seq / 20) * 1000);
+    const time = `${pad(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+    const ip = `${int(1, 223)}.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`;
+    const user = rand() < 0.05 ? 'alice' : '-';
+    const path = pick(paths).replace('{id}', String(int(1, 99999)));
+    yield `${ip} - ${user} [${time}] "${pick(methods)} ${path}?seq=${seq} HTTP/1.1" ${pick(statuses)} ${int(0, 60000)} "${pick(referers)}" "${pick(agents)}"`;
   }
 }
-if (chunk) bytes += writeSync(fd, chunk);
-closeSync(fd);
-console.log(JSON.stringify({ file: out, lines, bytes }));
+
+if (import.meta.main) {
+  const [out, linesArg = '1000000'] = process.argv.slice(2);
+  if (!out) throw new Error('usage: gen.ts OUT [LINES]');
+  const lines = Number(linesArg);
+  if (!Number.isSafeInteger(lines) || lines < 1) throw new Error(`bad LINES: ${linesArg}`);
+  const fd = openSync(out, 'w');
+  let chunk = '';
+  let bytes = 0;
+  for (const line of accessLines(lines)) {
+    chunk += line + '\n';
+    if (chunk.length >= 1 << 20) {
+      bytes += writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  if (chunk) bytes += writeSync(fd, chunk);
+  closeSync(fd);
+  console.log(JSON.stringify({ file: out, lines, bytes }));
+}
