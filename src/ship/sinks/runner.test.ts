@@ -68,6 +68,17 @@ function runner(name: string, writer: SinkWriter, maxRetries?: number) {
   return { r, ctx, buffer };
 }
 
+/** A started primary "http" with a started fallback "spool" that accepts everything. */
+function withFallback(primaryWriter: SinkWriter, maxRetries?: number) {
+  const primary = runner('http', primaryWriter, maxRetries);
+  const fallbackWriter = new ScriptedWriter();
+  const fallback = runner('spool', fallbackWriter);
+  primary.r.setFallback(fallback.r);
+  primary.r.start();
+  fallback.r.start();
+  return { primary, fallback, fallbackWriter };
+}
+
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.ok(check(), 'condition not reached');
@@ -117,12 +128,7 @@ test('with max_retries set, an exhausted batch is dead-lettered, never dropped s
 
 test('a failing sink hands batches to its fallback, then takes them back once it recovers', async () => {
   const primaryWriter = new ScriptedWriter([retryable(), retryable()]);
-  const fallbackWriter = new ScriptedWriter();
-  const primary = runner('http', primaryWriter);
-  const fallback = runner('spool', fallbackWriter);
-  primary.r.setFallback(fallback.r);
-  primary.r.start();
-  fallback.r.start();
+  const { primary, fallback, fallbackWriter } = withFallback(primaryWriter);
   let acks = 0;
   await primary.r.push([entry('1')], new Ack(() => { acks++; }));
   await until(() => acks === 1);
@@ -159,12 +165,7 @@ test('drain gives up at its deadline and leaves undelivered entries unacknowledg
 });
 
 test('max_retries = 0 with a fallback: a failed batch goes to the fallback, not to the dead-letter file', async () => {
-  const primary = runner('http', new ScriptedWriter([retryable()]), 0);
-  const fallbackWriter = new ScriptedWriter();
-  const fallback = runner('spool', fallbackWriter);
-  primary.r.setFallback(fallback.r);
-  primary.r.start();
-  fallback.r.start();
+  const { primary, fallback, fallbackWriter } = withFallback(new ScriptedWriter([retryable()]), 0);
   let acks = 0;
   await primary.r.push([entry('1')], new Ack(() => { acks++; }));
   await until(() => acks === 1);
