@@ -50,7 +50,9 @@ ${sink('only')}`);
   // SIGHUP with another good change: back to no filter.
   writeFileSync(file, head + sink('app'));
   ship.child.kill('SIGHUP');
-  await waitForLine(ship.child, /"msg":"config reloaded"/);
+  // The second "config reloaded" (the first was the POST's): only then do the old pipeline's filter
+  // and checkpoint no longer see the lines below.
+  await waitForLine(ship.child, /"msg":"config reloaded"/, 15_000, 2);
   await appendSeqLines(log, 400, 500, { tag: 'drop' });
   await rx.waitForSeqs(400, 500, 20_000, 'drop');
 

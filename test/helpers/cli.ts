@@ -51,12 +51,12 @@ function record(child: ChildProcess): { text: string } {
   return rec;
 }
 
-/** Resolves with the first stderr line (printed so far or later) matching `pattern`; rejects after timeoutMs or on exit. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+/** Resolves with the `nth` stderr line (printed so far or later) matching `pattern`; rejects after timeoutMs or on exit. */
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000, nth = 1): Promise<string> {
   const rec = record(child);
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
-      const line = rec.text.split('\n').find((l) => pattern.test(l));
+      const line = rec.text.split('\n').filter((l) => pattern.test(l))[nth - 1];
       if (line === undefined) return false;
       cleanup();
       resolve(line);
