@@ -2,11 +2,11 @@
 // (500, logged, counted) and the old pipeline keeps shipping; a good one replaces the pipeline
 // without losing or repeating a line, and without a failing sink holding up the healthy one.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { waitForLine } from './helpers/cli.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { appendSeqLines, fileSource, httpSink, shipHead, shipWorkspace, startShip } from './helpers/ship.ts';
+import { appendSeqLines, fileSource, httpSink, shipHead, shipWorkspace, startShip, until } from './helpers/ship.ts';
 
 test('reload: a broken config keeps the old pipeline shipping; a good one applies its new filter', async (t) => {
   const { data, log, file } = shipWorkspace(t);
@@ -90,5 +90,28 @@ test('a reload while one sink is failing does not stall the healthy sink until s
   await waitForLine(ship.child, /"msg":"config reloaded"/, 1000);
   await down.restart();
   await down.waitForSeqs(0, 20);
+  assert.equal((await ship.stop()).code, 0);
+});
+
+test('a reload hands a deleted file over: its unread rest is shipped by the new pipeline', async (t) => {
+  const { data, logs, log, file } = shipWorkspace(t);
+  const rx = await startReceiver(t);
+  rx.behave({ mode: 'status', status: 503 });
+  const lines = 20_000;
+  await appendSeqLines(log, 0, lines);
+  const config = (comment: string): string => `# ${comment}\n${shipHead(data)}${fileSource('app', `${logs}/*.log`)}${httpSink('rx', ['app'], rx.url,
+    'batch = { max_events = 500, timeout = "100ms" }', 'buffer = { max_events = 1000 }', 'retry = { initial_backoff = "100ms", max_backoff = "300ms" }')}`;
+  writeFileSync(file, config('first'));
+  const ship = await startShip(t, file);
+  await until(async () => await ship.metric('opsctl_ship_files_open') === 1 && rx.requests > 0, 'the file open and the receiver refusing');
+  rmSync(log); // the application's log is deleted while most of it is unread
+  await until(async () => await ship.metric('opsctl_ship_files_deleted_open') === 1, 'the deletion seen');
+  writeFileSync(file, config('second'));
+  ship.child.kill('SIGHUP');
+  await waitForLine(ship.child, /"msg":"config reloaded"/, 30_000);
+  rx.behave({ mode: 'accept' });
+  await rx.waitForSeqs(0, lines, 60_000);
+  await until(async () => await ship.metric('opsctl_ship_files_open') === 0, 'the deleted file released once read');
+  assert.equal(rx.byMessage.size, lines);
   assert.equal((await ship.stop()).code, 0);
 });

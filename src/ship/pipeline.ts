@@ -152,9 +152,11 @@ export class Pipeline {
    * everything; sources save their checkpoints last, with every acknowledgment that arrived.
    * `abandonFailing` (for a reload) stops failing sinks at once instead of draining them: their
    * memory-buffered entries stay unacknowledged and the next pipeline reads them again.
+   * `handOver` (also for a reload) lets sources keep open what the next pipeline takes over.
    */
-  stop(deadline: number, options: { abandonFailing?: boolean } = {}): Promise<void> {
+  stop(deadline: number, options: { abandonFailing?: boolean; handOver?: boolean } = {}): Promise<void> {
     this.#stopping ??= (async () => {
+      if (options.handOver) for (const { source } of this.#sources) source.handOver?.();
       this.#abort.abort();
       if (options.abandonFailing) {
         const failing = [...this.#sinks.values()].filter((s) => s.failing);

@@ -8,6 +8,7 @@ import { loadConfig } from '../core/config.ts';
 import { ShipMetrics } from './metrics.ts';
 import { Pipeline } from './pipeline.ts';
 import { shipConfigSchema, type ShipConfig } from './config.ts';
+import { releaseHandedOver } from './sources/file.ts';
 import { releaseStdin } from './sources/stdin.ts';
 
 /** Values from flags that win over the file and the environment. */
@@ -117,7 +118,9 @@ export class ShipService {
     }
     // The old pipeline drains (its checkpoints saved) before the new one opens the same files and
     // buffers. A failing sink is not waited for: its entries are read again by the new pipeline.
-    await this.#pipeline?.stop(Date.now() + this.#config.shutdown_timeout, { abandonFailing: true });
+    // Files renamed away or deleted stay open and are handed to the new pipeline's sources, which
+    // read them on from their checkpoints (a deleted file could not be opened again).
+    await this.#pipeline?.stop(Date.now() + this.#config.shutdown_timeout, { abandonFailing: true, handOver: true });
     try {
       this.#pipeline = await this.#build(next);
     } catch (err) {
@@ -125,11 +128,13 @@ export class ShipService {
       log.error({ error }, 'reload failed while starting the new pipeline, restarting the previous config');
       this.#metrics.reloads.inc({ result: 'failure' });
       this.#pipeline = await this.#build(this.#config);
+      await releaseHandedOver();
       this.#pipeline.start();
       this.#watch(this.#pipeline);
       return { ok: false, error };
     }
     this.#config = next;
+    await releaseHandedOver(); // those no source of the new config took
     this.#pipeline.start();
     this.#watch(this.#pipeline);
     this.#metrics.reloads.inc({ result: 'success' });

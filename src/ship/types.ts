@@ -63,6 +63,11 @@ export interface Source {
   run(emit: (batch: Batch) => Promise<void>, signal: AbortSignal): Promise<void>;
   /** Called after the pipeline drained at shutdown: save what is left to save (checkpoints). */
   close?(): Promise<void>;
+  /**
+   * Called before the pipeline stops for a reload: keep what the next pipeline's source of the same
+   * name can take over (open files that cannot be opened again: renamed away, deleted).
+   */
+  handOver?(): void;
 }
 
 /** A step between sources and sinks. */

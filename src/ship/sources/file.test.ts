@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -476,4 +476,127 @@ test('an unreadable file is warned about once, skipped, and read once it can be'
     await once(child, 'exit');
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Issue 16: entry ids unique per file generation, rotated files outside the glob, copytruncate copies.
+
+test('a file first seen empty gets an identity of its own: no two files share ids, even on a reused inode', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'a.log');
+  writeFileSync(path, '');
+  // Two shippers (two data dirs) that each first see the empty file: their ids are their own.
+  const first = start({ include: [join(dir, '*.log')] });
+  const second = start({ include: [join(dir, '*.log')] });
+  await until(async () => (await metricValue(first.ctx.registry, 'opsctl_ship_files_open', { component: 'app' })) === 1
+    && (await metricValue(second.ctx.registry, 'opsctl_ship_files_open', { component: 'app' })) === 1, 'both opened the empty file');
+  append(path, 'old line 1\n');
+  await until(() => first.entries().length === 1 && second.entries().length === 1, 'the line read by both');
+  assert.notEqual(first.entries()[0]?.id, second.entries()[0]?.id);
+  await second.stop();
+  // The file is deleted (its checkpoint forgotten) and a new empty file takes its place, on the
+  // same inode when the file system reuses it (ext4 does): the new lines get new ids.
+  const ino = statSync(path).ino;
+  unlinkSync(path);
+  await until(async () => (await metricValue(first.ctx.registry, 'opsctl_ship_files_open', { component: 'app' })) === 0, 'deleted file released');
+  writeFileSync(path, '');
+  const reused = statSync(path).ino === ino;
+  await until(async () => (await metricValue(first.ctx.registry, 'opsctl_ship_files_open', { component: 'app' })) === 1, 'new file opened');
+  append(path, 'NEW LINE 1\n');
+  await until(() => first.entries().length === 2, 'the new line');
+  const [old, fresh] = first.entries();
+  assert.equal(fresh?.message, 'NEW LINE 1');
+  assert.notEqual(fresh?.id, old?.id, `same id for two lines${reused ? ' (inode reused)' : ''}`);
+  // Stable for the same bytes: a restart on the same data dir gives the line its id again.
+  await first.stop();
+  const again = start({ include: [join(dir, '*.log')] }, { dataDir: first.ctx.dataDir });
+  append(path, 'NEW LINE 2\n');
+  await until(() => again.entries().length === 1, 'the next line after a restart');
+  assert.equal(again.entries()[0]?.id.split(':')[0], fresh?.id.split(':')[0]);
+  await again.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** An emit that acknowledges the first `n` batches and holds the others (their acks are released by the returned function). */
+function ackFirst(n: number): { emit: (b: Batch) => Promise<void>; batches: Batch[]; release: () => void } {
+  const batches: Batch[] = [];
+  return {
+    batches,
+    emit: (b) => {
+      batches.push(b);
+      if (batches.length <= n) b.ack.done();
+      return Promise.resolve();
+    },
+    release: () => { for (const b of batches.slice(n)) b.ack.done(); },
+  };
+}
+
+test('a file renamed outside the glob while stopped is found by its inode and read to its end', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'a.log');
+  writeFileSync(path, lines(0, 3000));
+  // Only the first chunk is acknowledged before the stop (a shipper that lags, then is killed).
+  const held = ackFirst(1);
+  const first = start({ include: [join(dir, '*.log')], read_buffer: '8KiB' }, { emit: held.emit });
+  await until(() => held.batches.length >= 3, 'a few chunks read');
+  const acked = held.batches[0]?.entries.length ?? 0;
+  const firstIds = new Map(held.batches.flatMap((b) => b.entries).map((e) => [e.message, e.id]));
+  await first.stop();
+  renameSync(path, `${path}.1`); // logrotate while opsctl was down: the new name is outside *.log
+  writeFileSync(path, 'fresh 0\n');
+  const second = start({ include: [join(dir, '*.log')], read_buffer: '8KiB' }, { dataDir: first.ctx.dataDir });
+  await until(() => second.messages().includes('line 2999') && second.messages().includes('fresh 0'), 'the rest of the renamed file and the new one');
+  const got = second.messages().filter((m) => m.startsWith('line '));
+  assert.deepEqual(got, lines(acked, 3000).trimEnd().split('\n'), 'the renamed file resumes at its checkpoint, in order');
+  for (const e of second.entries()) if (firstIds.has(e.message)) assert.equal(e.id, firstIds.get(e.message), 'same ids as before the stop');
+  await until(async () => (await metricValue(second.ctx.registry, 'opsctl_ship_files_open', { component: 'app' })) === 1, 'the renamed file released once read');
+  await second.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('copytruncate while lagging, the copy outside the glob: the unread rest is read from the copy', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'a.log');
+  writeFileSync(path, lines(0, 3000));
+  const held = ackFirst(1);
+  let block: (() => void) | undefined;
+  // Lagging: the second emit waits until the test lets it go, so reading stops after two chunks.
+  const emit = (b: Batch): Promise<void> => {
+    const p = held.emit(b);
+    return held.batches.length === 2 ? new Promise((resolve) => { block = resolve; }) : p;
+  };
+  const h = start({ include: [join(dir, '*.log')], read_buffer: '8KiB' }, { emit });
+  await until(() => block !== undefined, 'the source blocked');
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
+  append(path, lines(0, 10, 'new'));
+  block?.();
+  held.release();
+  const messages = (): string[] => held.batches.flatMap((b) => b.entries).map((e) => e.message);
+  await until(() => messages().includes('line 2999') && messages().includes('new 9'), 'the old lines from the copy and the new ones');
+  const old = messages().filter((m) => m.startsWith('line '));
+  assert.deepEqual([...new Set(old)].sort(), lines(0, 3000).trimEnd().split('\n').sort(), 'every old line');
+  assert.ok(await metricValue(h.ctx.registry, 'opsctl_ship_file_rotations_total', { how: 'truncate' }) === 1);
+  await h.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('copytruncate with the copy inside the glob: the copy continues from the checkpoint, it is not read again', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'a.log');
+  writeFileSync(path, lines(0, 3000));
+  const h = start({ include: [join(dir, 'a.log*')] });
+  await until(async () => (await metricValue(h.ctx.registry, 'opsctl_ship_file_committed_offset_bytes', { path })) === statSync(path).size, 'all read and acknowledged');
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
+  append(path, lines(0, 10, 'new'));
+  append(`${path}.1`, 'late 0\n'); // a late write to the copy (none in practice, but it must be read)
+  await until(() => h.messages().includes('new 9') && h.messages().includes('late 0'), 'new lines in both files');
+  await new Promise((r) => setTimeout(r, 300));
+  const old = h.messages().filter((m) => m.startsWith('line '));
+  assert.equal(old.length, 3000, 'no old line read twice');
+  const late = h.entries().find((e) => e.message === 'late 0');
+  assert.notEqual(late?.id.split(':')[0], h.entries()[0]?.id.split(':')[0], 'the copy has ids of its own (both files may grow)');
+  assert.equal(new Set(h.entries().map((e) => e.id)).size, h.entries().length, 'no id twice');
+  await h.stop();
+  rmSync(dir, { recursive: true, force: true });
 });

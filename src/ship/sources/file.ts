@@ -1,15 +1,15 @@
 // The file source: tails files matched by globs, follows rotation (rename and copytruncate), reads
 // deleted files to their end, and checkpoints only acknowledged offsets (at-least-once).
-import { watch, type FSWatcher } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { duration, size } from '../../core/config.ts';
 import { errnoCode } from '../../core/errors.ts';
 import { CheckpointStore } from '../checkpoint.ts';
 import type { Batch, ComponentContext, Definition, Source } from '../types.ts';
 import { expandGlobs, globBase } from './file/glob.ts';
-import { identityKey, idPrefix, matchesCheckpoint, matchesTail, readBefore, readFingerprint, tailOf, type TailCheckpoint } from './file/identity.ts';
+import { contentMatches, identityKey, legacyIdPrefix, newIdPrefix, readBefore, readFingerprint, tailOf, type TailCheckpoint } from './file/identity.ts';
 import type { MultilineOptions } from './file/multiline.ts';
 import { Tailer } from './file/tailer.ts';
 
@@ -64,6 +64,54 @@ const schema = z.strictObject({
 
 type FileConfig = z.output<typeof schema>;
 
+/** Where a tailer starts: a checkpoint (its offset, identity and marks) and the file's bytes before that offset. */
+interface Resume {
+  cp: Pick<TailCheckpoint, 'fingerprint' | 'fingerprintBytes' | 'offset' | 'idPrefix'> & Partial<TailCheckpoint>;
+  before: Buffer | undefined;
+}
+
+/** How long a truncated file's old checkpoint is kept to recognise a copy of its content. */
+const ORIGIN_TTL_MS = 5 * 60_000;
+/** A file that starts like a known one but is shorter than its checkpoint and this recent may be a copy in progress. */
+const COPY_SETTLE_MS = 2000;
+
+/**
+ * Renamed and deleted files whose source stopped for a reload, by checkpoint file: the next
+ * pipeline's source with the same checkpoint file takes them over (see FileSource.handOver).
+ */
+const handedOver = new Map<string, Tailer[]>();
+
+/**
+ * Closes the files a reload handed over that no new source took (the source was removed, renamed
+ * or given another data_dir). Called once the new pipeline was built.
+ */
+export async function releaseHandedOver(): Promise<void> {
+  const left = [...handedOver.values()].flat();
+  handedOver.clear();
+  for (const t of left) await t.handOff()?.fh.close().catch(() => undefined);
+}
+
+/** The regular files directly in `dir`, with their stats ([] when it cannot be read). */
+async function regularFiles(dir: string): Promise<Array<{ path: string; st: Stats }>> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: Array<{ path: string; st: Stats }> = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const st = await stat(path);
+      if (st.isFile()) out.push({ path, st });
+    } catch {
+      // vanished meanwhile
+    }
+  }
+  return out;
+}
+
 /** A file source's definition. */
 export const file = {
   schema,
@@ -91,6 +139,14 @@ export class FileSource implements Source {
   #wake: (() => void) | undefined;
   #rescan = false;
   #emitting = false;
+  /** Set by handOver(): at the end of run, renamed and deleted files are handed to the next pipeline instead of closed. */
+  #handingOver = false;
+  /** Files the previous pipeline's source handed over, taken over at the start of run. */
+  #handedOver: Tailer[];
+  /** Checkpoints of old content (truncated files), to recognise a copy of it. */
+  #origins: Array<{ cp: TailCheckpoint; at: number }> = [];
+  /** A new file identity was minted since the last checkpoint flush. */
+  #minted = false;
 
   constructor(config: FileConfig, ctx: ComponentContext) {
     this.#config = config;
@@ -102,6 +158,16 @@ export class FileSource implements Source {
       continuationPattern: ml.continuation_pattern === undefined ? undefined : new RegExp(ml.continuation_pattern),
       maxLines: ml.max_lines,
     };
+    this.#handedOver = handedOver.get(this.#store.file) ?? [];
+    handedOver.delete(this.#store.file);
+  }
+
+  /**
+   * The pipeline stops for a reload: renamed and deleted files stay open for the next pipeline's
+   * source, which reads them on from their checkpoints (a deleted file could not be opened again).
+   */
+  handOver(): void {
+    this.#handingOver = true;
   }
 
   async run(emit: (batch: Batch) => Promise<void>, signal: AbortSignal): Promise<void> {
@@ -118,7 +184,9 @@ export class FileSource implements Source {
     const holdTimer = setInterval(() => void this.#checkDeletedHold(), cfg.poll_interval);
     holdTimer.unref();
     try {
+      await this.#adoptHandedOver();
       await this.#scan(true);
+      await this.#recoverRenamed();
       this.#watch();
       let lastScan = Date.now();
       let nextScan = lastScan + cfg.glob_interval;
@@ -168,19 +236,29 @@ export class FileSource implements Source {
       clearInterval(holdTimer);
       for (const w of this.#watchers) w.close();
       this.#watchers = [];
-      for (const t of this.#tailers.values()) await t.release();
+      const keep: Tailer[] = [];
+      for (const t of this.#tailers.values()) {
+        if (this.#handingOver && t.fh && (t.detached || await isDeleted(t.fh))) keep.push(t);
+        else await t.release();
+      }
+      if (keep.length > 0) handedOver.set(this.#store.file, keep);
       this.#tailers.clear();
       this.#gauges();
     }
   }
 
   async close(): Promise<void> {
+    // Built but never run (the pipeline failed to start): what was handed over waits for the next one.
+    if (this.#handedOver.length > 0) handedOver.set(this.#store.file, this.#handedOver);
+    this.#handedOver = [];
     await this.#store.close();
   }
 
   async #read(t: Tailer, buf: Buffer): Promise<ReturnType<Tailer['read']>> {
     try {
-      return await t.read(buf);
+      const fb = await t.read(buf);
+      if (t.truncatedFrom) await this.#truncated(t);
+      return fb;
     } catch (err) {
       if (!t.fh) return undefined; // released meanwhile (deleted-hold expiry)
       this.#ctx.log.warn({ err, path: t.path }, 'cannot read file');
@@ -234,7 +312,13 @@ export class FileSource implements Source {
         this.#ctx.log.debug({ path: wasAt, to: path }, 'file rotated');
       }
     }
-    for (const [key, path] of found) if (!this.#tailers.has(key)) await this.#open(path, key, initial);
+    // Files with a checkpoint first: a truncated one's old content is then known when its copy is looked at.
+    const known = [...found].sort(([a], [b]) => Number(this.#store.get(b) !== undefined) - Number(this.#store.get(a) !== undefined));
+    for (const [key, path] of known) if (!this.#tailers.has(key)) await this.#open(path, key, initial);
+    if (this.#minted) {
+      this.#minted = false;
+      await this.#store.flush();
+    }
     this.#prune();
     this.#gauges();
   }
@@ -256,42 +340,191 @@ export class FileSource implements Source {
       }
       this.#warned.delete(path);
       const cp: TailCheckpoint | undefined = this.#store.get(key);
-      let offset = 0;
-      let fp: { fingerprint: string; bytes: number };
-      let prefix: string;
-      // The bytes before the offset (one small read): they check the checkpoint's tail mark, then the tailer keeps them.
-      let before: Buffer | undefined;
-      let matches = false;
-      if (cp && cp.offset <= st.size && await matchesCheckpoint(fh, st.size, cp)) {
-        before = await readBefore(fh, cp.offset, cfg.fingerprint_bytes);
-        // Same first bytes (a header) but other bytes before the offset: another file got the inode.
-        matches = await matchesTail(fh, tailOf(cp), before, cp.offset);
+      let resume: Resume | undefined;
+      if (cp) {
+        const before = await contentMatches(fh, st.size, cp, cfg.fingerprint_bytes);
+        if (before) resume = { cp, before };
+        else {
+          // Truncated or rewritten while stopped (copytruncate), or the inode reused: the old
+          // content's unread rest may be in a copy next to it.
+          this.#ctx.log.debug({ path, checkpoint: cp.offset, size: st.size }, 'checkpoint does not match the file, reading it from the start');
+          this.#origins.push({ cp, at: Date.now() });
+          await this.#recoverCopy(cp);
+        }
       }
-      if (cp && matches) {
-        fp = { fingerprint: cp.fingerprint, bytes: cp.fingerprintBytes };
-        prefix = cp.idPrefix ?? idPrefix(st.dev, st.ino, cp.fingerprint);
-        offset = cp.offset;
+      if (!resume) {
+        const origin = await this.#findOrigin(fh, st.size, st.mtimeMs, key);
+        if (origin === 'wait') { // a copy still being written: look again at the next scan
+          await fh.close();
+          this.#rescan = true;
+          return;
+        }
+        resume = origin;
+      }
+      if (resume) {
+        this.#startTailer(path, key, fh, st, resume);
       } else {
-        before = undefined;
-        fp = await readFingerprint(fh, cfg.fingerprint_bytes);
-        // A checkpoint that does not fit (truncated or rewritten while stopped, or inode reused): new content, new ids.
-        prefix = idPrefix(st.dev, st.ino, fp.fingerprint, cp ? String(Date.now()) : '');
-        if (cp) this.#ctx.log.debug({ path, checkpoint: cp.offset, size: st.size }, 'checkpoint does not match the file, reading it from the start');
-        else if (initial && cfg.read_from === 'end') offset = st.size;
-        if (offset > 0) before = await readBefore(fh, offset, cfg.fingerprint_bytes);
+        const fp = await readFingerprint(fh, cfg.fingerprint_bytes);
+        const offset = !cp && initial && cfg.read_from === 'end' ? st.size : 0;
+        const before = offset > 0 ? await readBefore(fh, offset, cfg.fingerprint_bytes) : undefined;
+        // A new file generation: new ids, on disk before any entry carries them (see #scan).
+        this.#minted = true;
+        this.#startTailer(path, key, fh, st, { cp: { ...fp, fingerprintBytes: fp.bytes, offset, idPrefix: newIdPrefix() }, before });
       }
-      const t = new Tailer({
-        ctx: this.#ctx, store: this.#store, key, path, fh, dev: st.dev, ino: st.ino, fingerprint: fp.fingerprint,
-        fingerprintBytes: fp.bytes, maxFingerprintBytes: cfg.fingerprint_bytes, idPrefix: prefix, offset, before, tail: cp && matches ? tailOf(cp) : undefined, size: st.size,
-        maxLineBytes: cfg.max_line_bytes, multiline: this.#multiline, canSave: (x) => (this.#tailers.get(x.key) ?? x) === x,
-      });
-      t.save();
-      this.#tailers.set(key, t);
-      this.#ctx.log.debug({ path, offset }, 'file opened');
+      this.#ctx.log.debug({ path, offset: resume?.cp.offset ?? 0 }, 'file opened');
     } catch (err) {
       await fh.close().catch(() => undefined);
       this.#ctx.log.warn({ err, path }, 'cannot open file');
     }
+  }
+
+  /** Starts tailing an open file at `resume.cp.offset`, with that checkpoint's identity and marks. */
+  #startTailer(path: string, key: string, fh: FileHandle, st: { dev: number; ino: number; size: number }, resume: Resume): Tailer {
+    const cfg = this.#config;
+    const { cp, before } = resume;
+    const t = new Tailer({
+      ctx: this.#ctx, store: this.#store, key, path, fh, dev: st.dev, ino: st.ino, fingerprint: cp.fingerprint,
+      fingerprintBytes: cp.fingerprintBytes, maxFingerprintBytes: cfg.fingerprint_bytes,
+      idPrefix: cp.idPrefix ?? legacyIdPrefix(cp.dev ?? st.dev, cp.ino ?? st.ino, cp.fingerprint),
+      offset: cp.offset, before, tail: 'tail' in cp ? tailOf(cp as TailCheckpoint) : undefined, size: st.size,
+      maxLineBytes: cfg.max_line_bytes, multiline: this.#multiline, canSave: (x) => (this.#tailers.get(x.key) ?? x) === x,
+    });
+    t.save();
+    this.#tailers.set(key, t);
+    return t;
+  }
+
+  /**
+   * Takes over the renamed and deleted files the previous pipeline's source handed over at a
+   * reload: read on from their acknowledged offsets, through the same open handles.
+   */
+  async #adoptHandedOver(): Promise<void> {
+    const list = this.#handedOver;
+    this.#handedOver = [];
+    for (const old of list) {
+      const h = old.handOff();
+      if (!h) continue;
+      try {
+        if (this.#tailers.has(old.key)) throw new Error('already open');
+        const st = await h.fh.stat();
+        const before = await readBefore(h.fh, h.checkpoint.offset, this.#config.fingerprint_bytes);
+        const t = this.#startTailer(old.path, old.key, h.fh, st, { cp: h.checkpoint, before });
+        t.detached = h.detached;
+        t.deletedAt = h.deletedAt;
+        this.#rotated.add(t); // its rotation was counted by the previous pipeline
+        this.#ctx.log.debug({ path: old.path, offset: h.checkpoint.offset, deleted: h.deletedAt !== undefined }, 'file taken over from the previous pipeline');
+      } catch (err) {
+        await h.fh.close().catch(() => undefined);
+        if (!(err instanceof Error && err.message === 'already open')) this.#ctx.log.warn({ err, path: old.path }, 'cannot take over file');
+      }
+    }
+  }
+
+  /**
+   * At start: finds the checkpointed files that were renamed out of the globs while opsctl was down
+   * (same device and inode, same content, in the same directory) and reads them to their end.
+   */
+  async #recoverRenamed(): Promise<void> {
+    const byDir = new Map<string, Array<[string, TailCheckpoint]>>();
+    for (const [key, cp] of this.#store.entries()) {
+      if (this.#tailers.has(key) || typeof cp.path !== 'string') continue;
+      const dir = dirname(cp.path);
+      const list = byDir.get(dir) ?? [];
+      list.push([key, cp]);
+      byDir.set(dir, list);
+    }
+    for (const [dir, cps] of byDir) {
+      const files = await regularFiles(dir);
+      for (const [key, cp] of cps) {
+        const f = files.find((x) => identityKey(x.st.dev, x.st.ino) === key);
+        if (!f || f.st.size <= cp.offset) continue;
+        await this.#resumeAt(f.path, key, cp, 'renamed while stopped');
+      }
+    }
+  }
+
+  /**
+   * Looks next to a truncated file for a copy of its old content (copytruncate: same first bytes,
+   * same bytes before the acknowledged offset) and reads the copy from that offset: the lines not
+   * yet read when the file was copied are in the copy only.
+   */
+  async #recoverCopy(cp: TailCheckpoint): Promise<void> {
+    if (typeof cp.path !== 'string') return;
+    for (const f of await regularFiles(dirname(cp.path))) {
+      const key = identityKey(f.st.dev, f.st.ino);
+      if (this.#tailers.has(key) || f.st.size < cp.offset || f.st.size < cp.fingerprintBytes) continue;
+      // Its own ids: the copy is another file, which may grow on its own.
+      if (await this.#resumeAt(f.path, key, { ...cp, idPrefix: newIdPrefix() }, 'copy of a truncated file')) {
+        await this.#store.flush();
+        return;
+      }
+    }
+  }
+
+  /** Opens `path` and, when its content matches `cp`, tails it (detached: read to its end, then released) from cp's offset. */
+  async #resumeAt(path: string, key: string, cp: TailCheckpoint, why: string): Promise<boolean> {
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(path, 'r');
+      const st = await fh.stat();
+      if (identityKey(st.dev, st.ino) !== key) return false;
+      const before = await contentMatches(fh, st.size, cp, this.#config.fingerprint_bytes);
+      if (!before) return false;
+      const t = this.#startTailer(path, key, fh, st, { cp, before });
+      fh = undefined;
+      t.detached = true; // found outside the globs; a scan that matches it attaches it
+      this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: why === 'renamed while stopped' ? 'rename' : 'copy' });
+      this.#ctx.log.info({ path, offset: cp.offset, was: cp.path }, `reading the rest of a ${why}`);
+      return true;
+    } catch (err) {
+      this.#ctx.log.debug({ err, path }, 'cannot check a file for a known content');
+      return false;
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * For a file without a checkpoint: whether it is a copy of a file being tailed, or of one recently
+   * truncated (copytruncate with the copy inside the globs). Then it continues from that file's
+   * checkpoint (with ids of its own) instead of being read again from the start. Only a full-length
+   * fingerprint counts, with the bytes before the offset: a shared header alone does not make a copy.
+   * "wait" when it starts like one but is still shorter than the offset and was just written (the copy is in progress).
+   */
+  async #findOrigin(fh: FileHandle, size: number, mtimeMs: number, key: string): Promise<Resume | 'wait' | undefined> {
+    const full = this.#config.fingerprint_bytes;
+    if (size < full) return undefined;
+    const now = Date.now();
+    this.#origins = this.#origins.filter((o) => now - o.at < ORIGIN_TTL_MS);
+    const candidates: TailCheckpoint[] = this.#origins.map((o) => o.cp);
+    for (const t of this.#tailers.values()) if (t.fh && !t.detached && t.key !== key) candidates.push(t.checkpoint());
+    let head: string | undefined;
+    for (const cp of candidates) {
+      if (cp.fingerprintBytes !== full || cp.offset < full || identityKey(cp.dev, cp.ino) === key) continue;
+      head ??= (await readFingerprint(fh, full)).fingerprint;
+      if (head !== cp.fingerprint) continue;
+      if (size < cp.offset) {
+        if (now - mtimeMs < COPY_SETTLE_MS) return 'wait';
+        continue;
+      }
+      const before = await contentMatches(fh, size, cp, full);
+      if (before) {
+        this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: 'copy' });
+        this.#ctx.log.debug({ offset: cp.offset, of: cp.path }, 'new file is a copy of a known one: continuing from its checkpoint');
+        // Its own ids: the copy is another file, and both may grow (a backup copy of a live file).
+        this.#minted = true;
+        return { cp: { ...cp, idPrefix: newIdPrefix() }, before };
+      }
+    }
+    return undefined;
+  }
+
+  /** A tailer found its file truncated: its old content's rest may be in a copy (copytruncate). */
+  async #truncated(t: Tailer): Promise<void> {
+    const cp = t.truncatedFrom as TailCheckpoint;
+    t.truncatedFrom = undefined;
+    this.#origins.push({ cp, at: Date.now() });
+    await this.#recoverCopy(cp);
   }
 
   async #poll(now: number): Promise<void> {
@@ -299,6 +532,7 @@ export class FileSource implements Source {
       if (!t.fh || t.reading) continue;
       try {
         await t.poll(now); // counts and logs a truncation itself (also found by a read)
+        if (t.truncatedFrom) await this.#truncated(t);
       } catch (err) {
         this.#ctx.log.warn({ err, path: t.path }, 'cannot check file');
       }
@@ -412,6 +646,15 @@ export class FileSource implements Source {
       signal.addEventListener('abort', done, { once: true });
       this.#wake = done;
     });
+  }
+}
+
+/** Whether an open file has no name left (deleted). */
+async function isDeleted(fh: FileHandle): Promise<boolean> {
+  try {
+    return (await fh.stat()).nlink === 0;
+  } catch {
+    return false;
   }
 }
 

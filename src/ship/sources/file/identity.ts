@@ -1,8 +1,10 @@
 // File identity: device + inode + a fingerprint of the first bytes, so a rotated file keeps its
-// checkpoint, a reused inode does not inherit one, and two copies are two files. A checkpoint also
-// fingerprints the bytes just before its offset (its tail mark): a file that reuses the inode and
-// starts with the same header still differs there, while an append-only file never changes them.
-import { createHash } from 'node:crypto';
+// checkpoint and a reused inode does not inherit one. A checkpoint also fingerprints the bytes just
+// before its offset (its tail mark): a file that reuses the inode and starts with the same header
+// still differs there, while an append-only file never changes them. Entry ids come from a random
+// identity minted when a file (or a new generation of it, after a truncation) is first seen and
+// kept in its checkpoint: unique per file generation, stable across restarts.
+import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { FileCheckpoint } from '../../checkpoint.ts';
 
@@ -36,12 +38,21 @@ export function fingerprintOf(bytes: Uint8Array): string {
 }
 
 /**
- * The short, stable identity used in entry ids: base36 of a hash of device, inode, fingerprint and
- * a salt (a truncation time, so a file rewritten in place does not reuse the old ids).
- * @example idPrefix(2049, 131, 'ab12...') // "3k9x0c1m2z8q"
+ * A new identity for the entry ids of a file generation: 64 random bits in base36. Device, inode
+ * and first bytes cannot serve: a file first seen empty has no first bytes, and ext4 hands a freed
+ * inode to the next file, so two files would share ids.
+ * @example newIdPrefix() // "3k9x0c1m2z8q"
  */
-export function idPrefix(dev: number, ino: number, fingerprint: string, salt = ''): string {
-  const digest = createHash('sha256').update(`${dev}:${ino}:${fingerprint}:${salt}`).digest();
+export function newIdPrefix(): string {
+  return randomBytes(8).readBigUInt64BE(0).toString(36);
+}
+
+/**
+ * The identity of checkpoints written before ids were random (they have no idPrefix): base36 of a
+ * hash of device, inode and fingerprint, as those versions computed it, so their ids stay the same.
+ */
+export function legacyIdPrefix(dev: number, ino: number, fingerprint: string): string {
+  const digest = createHash('sha256').update(`${dev}:${ino}:${fingerprint}:`).digest();
   return digest.readBigUInt64BE(0).toString(36);
 }
 
@@ -113,4 +124,16 @@ export async function matchesTail(fh: FileHandle, mark: TailMark | undefined, be
   if (from >= at && mark.end <= beforeEnd) range = before.subarray(from - at, mark.end - at);
   else range = await readBefore(fh, mark.end, mark.bytes);
   return range.length === mark.bytes && fingerprintOf(range) === mark.fingerprint;
+}
+
+/**
+ * Whether an open file holds what a checkpoint recorded: the same first bytes, and the same bytes
+ * before its offset (its tail mark). A file renamed away keeps both; a copy of the file made by
+ * copytruncate has both too, so it can continue where the checkpoint is. Returns the bytes before
+ * the offset (for the tailer) when it matches.
+ */
+export async function contentMatches(fh: FileHandle, size: number, cp: TailCheckpoint, maxFingerprintBytes: number): Promise<Buffer | undefined> {
+  if (cp.offset > size || !(await matchesCheckpoint(fh, size, cp))) return undefined;
+  const before = await readBefore(fh, cp.offset, maxFingerprintBytes);
+  return (await matchesTail(fh, tailOf(cp), before, cp.offset)) ? before : undefined;
 }

@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Ack } from '../../ack.ts';
 import type { CheckpointStore } from '../../checkpoint.ts';
 import type { ComponentContext, LogEntry, Batch } from '../../types.ts';
-import { idPrefix, readFingerprint, tailMark, type TailCheckpoint, type TailMark } from './identity.ts';
+import { newIdPrefix, readFingerprint, tailMark, type TailCheckpoint, type TailMark } from './identity.ts';
 import { INVALID_UTF8, LineSplitter, TRUNCATED } from './lines.ts';
 import { Multiline, type MultilineOptions } from './multiline.ts';
 
@@ -62,6 +62,11 @@ export class Tailer {
   deletedAt: number | undefined;
   lastLineAt = 0;
   reading = false;
+  /**
+   * The checkpoint the file had when it was last found truncated (its acknowledged offset in the
+   * old content): the source looks for a copy of that content (copytruncate) to read the rest from.
+   */
+  truncatedFrom: TailCheckpoint | undefined;
 
   readonly #ctx: ComponentContext;
   readonly #store: CheckpointStore;
@@ -125,6 +130,16 @@ export class Tailer {
     return this.#multiline?.pending === true;
   }
 
+  /** The current checkpoint: the committed offset with the identity and marks that check it. */
+  checkpoint(): TailCheckpoint {
+    const cp: TailCheckpoint = {
+      dev: this.dev, ino: this.ino, fingerprint: this.#fingerprint, fingerprintBytes: this.#fingerprintBytes,
+      offset: this.committed, path: this.path, updated: Date.now(), idPrefix: this.#idPrefix,
+    };
+    if (this.#tail) cp.tail = this.#tail;
+    return cp;
+  }
+
   /** Saves the current checkpoint (committed offset) in the store. */
   save(): void {
     if (!this.#canSave(this)) return;
@@ -132,12 +147,20 @@ export class Tailer {
       this.#store.delete(this.key);
       return;
     }
-    const cp: TailCheckpoint = {
-      dev: this.dev, ino: this.ino, fingerprint: this.#fingerprint, fingerprintBytes: this.#fingerprintBytes,
-      offset: this.committed, path: this.path, updated: Date.now(), idPrefix: this.#idPrefix,
-    };
-    if (this.#tail) cp.tail = this.#tail;
-    this.#store.set(this.key, cp);
+    this.#store.set(this.key, this.checkpoint());
+  }
+
+  /**
+   * Gives the open handle away (a reload hands a renamed or deleted file to the next pipeline, which
+   * reads it on from the checkpoint): this tailer then has no file, and its checkpoint stays saved.
+   * Call it once the old pipeline stopped, so `committed` has every acknowledgment.
+   */
+  handOff(): { fh: FileHandle; checkpoint: TailCheckpoint; size: number; detached: boolean; deletedAt: number | undefined } | undefined {
+    const fh = this.fh;
+    if (!fh) return undefined;
+    this.fh = undefined;
+    this.#removeGauges();
+    return { fh, checkpoint: this.checkpoint(), size: this.size, detached: this.detached, deletedAt: this.deletedAt };
   }
 
   /** The file is now seen at another matched path. */
@@ -164,7 +187,7 @@ export class Tailer {
     try {
       ({ bytesRead: got } = await fh.read(buf, 0, buf.length, start - w));
       if (w > 0 && got >= w && !this.#sameBefore(buf.subarray(0, w))) {
-        await this.#truncated(fh, Date.now(), 'rewritten');
+        await this.#truncated(fh, 'rewritten');
         return { entries: [], end: 0 };
       }
     } finally {
@@ -234,7 +257,7 @@ export class Tailer {
       truncated = fp.bytes < this.#fingerprintBytes || fp.fingerprint !== this.#fingerprint;
     }
     if (truncated) {
-      await this.#truncated(fh, now, 'truncated');
+      await this.#truncated(fh, 'truncated');
     } else if (this.#fingerprintBytes < this.#maxFingerprintBytes && st.size > this.#fingerprintBytes) {
       const fp = await readFingerprint(fh, this.#maxFingerprintBytes);
       this.#fingerprint = fp.fingerprint;
@@ -264,7 +287,8 @@ export class Tailer {
   }
 
   /** The file was truncated or rewritten in place (same inode, other content): counted as a copytruncate rotation, read from 0 with new ids. */
-  async #truncated(fh: FileHandle, now: number, how: 'truncated' | 'rewritten'): Promise<void> {
+  async #truncated(fh: FileHandle, how: 'truncated' | 'rewritten'): Promise<void> {
+    this.truncatedFrom = this.checkpoint();
     this.generation++;
     this.#inflight = [];
     this.offset = 0;
@@ -277,8 +301,11 @@ export class Tailer {
     const fp = await readFingerprint(fh, this.#maxFingerprintBytes);
     this.#fingerprint = fp.fingerprint;
     this.#fingerprintBytes = fp.bytes;
-    this.#idPrefix = idPrefix(this.dev, this.ino, fp.fingerprint, String(now));
+    this.#idPrefix = newIdPrefix();
     this.save();
+    // The new identity is on disk before an entry carries it: a crash right after cannot give the
+    // same bytes other ids on the next start.
+    await this.#store.flush();
     this.#ctx.metrics.fileOffset.set(this.#labels, 0);
     this.#ctx.metrics.fileCommitted.set(this.#labels, 0);
     this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: 'truncate' });
