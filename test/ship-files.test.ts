@@ -1,7 +1,7 @@
 // End to end: file identity and life. An inode reused while the shipper is stopped (also by a file
 // with the same header), files with identical headers and copies, deleted files still read to
 // their end (or given up after max_deleted_hold, counted), multiline events flushed by their
-// timeout, read_from = "end".
+// timeout, read_from = "end", rotated names outside the glob while the shipper lags.
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -187,4 +187,28 @@ test('read_from = "end": a file present at start is read from its end, a file ap
   assert.equal(rx.seqs('before').size, 0);
   assert.equal(rx.total, 200);
   assert.equal((await ship.stop()).code, 0);
+});
+
+test('rotated names outside the glob: a rename then kill -9, and a copytruncate, while lagging lose no line', async (t) => {
+  // The sink is down and its buffer small, so most of app.log is unread when it is rotated.
+  const { log, rx, ship } = await fillWhileDown(t, 'read_buffer = "4KiB"');
+  const file = join(log, '..', '..', 'ship.toml'); // the config fillWhileDown wrote
+  assert.ok(await ship.metric('opsctl_ship_file_read_offset_bytes', { path: log }) < statSync(log).size / 2);
+  // logrotate's rename (the new name is outside the glob, the exact path of app.log), then a crash.
+  renameSync(log, `${log}.1`);
+  writeFileSync(log, lines(3000, 3100, 'line'));
+  await ship.kill();
+  await rx.restart();
+  const second = await startShip(t, file);
+  await rx.waitForSeqs(0, 3100, 30_000);
+  // copytruncate while the receiver is down again: the unread rest is only in the copy.
+  await rx.stop();
+  await appendSeqLines(log, 3100, 6000);
+  await until(async () => await second.metric('opsctl_ship_buffer_events', { sink: 'rx' }) >= 50, 'the buffer to fill');
+  assert.ok(await second.metric('opsctl_ship_file_read_offset_bytes', { path: log }) < statSync(log).size / 2);
+  copyFileSync(log, `${log}.2`);
+  writeFileSync(log, lines(6000, 6100, 'line')); // truncate, and the application writes on
+  await rx.restart();
+  await rx.waitForSeqs(0, 6100, 30_000);
+  assert.equal((await second.stop()).code, 0);
 });
