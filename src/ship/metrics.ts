@@ -74,7 +74,7 @@ export class ShipMetrics {
     this.fileLag = new Gauge({ name: name('file_lag_bytes'), help: 'Bytes of a file not yet acknowledged downstream (size minus committed offset).', labelNames: cp, registers });
     this.filesOpen = new Gauge({ name: name('files_open'), help: 'Files a source holds open.', labelNames: ['component'] as const, registers });
     this.filesDeletedOpen = new Gauge({ name: name('files_deleted_open'), help: 'Deleted files still held open because they are not read to the end yet.', labelNames: ['component'] as const, registers });
-    this.fileRotations = new Counter({ name: name('file_rotations_total'), help: 'Rotations seen, by how (rename, truncate).', labelNames: ['component', 'how'] as const, registers });
+    this.fileRotations = new Counter({ name: name('file_rotations_total'), help: 'Rotations seen, by how (rename, truncate, copy: a copy of a known file continued from its checkpoint).', labelNames: ['component', 'how'] as const, registers });
     this.deletedHoldExpired = new Counter({ name: name('file_deleted_hold_expired_total'), help: 'Deleted files closed before being read to the end because the hold bound expired (their unread bytes are lost).', labelNames: ['component'] as const, registers });
     this.checkpointWrites = new Counter({ name: name('checkpoint_writes_total'), help: 'Checkpoint files written.', registers });
     this.checkpointErrors = new Counter({ name: name('checkpoint_errors_total'), help: 'Checkpoint writes that failed.', registers });
