@@ -1,9 +1,10 @@
 // `opsctl probe serve`: the probe service on its own HTTP server, stopped in order on SIGTERM/SIGINT,
-// reloaded on SIGHUP.
+// reloaded on SIGHUP (one held while starting is applied once started).
 import type { Logger } from 'pino';
 import { createHttpServer, listen } from '../core/http.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createRegistry } from '../core/metrics.ts';
+import { holdSighup, onSighup } from '../core/sighup.ts';
 import { registerProbeRoutes } from './exporter.ts';
 import { ProbeService } from './service.ts';
 import type { Prober } from './types.ts';
@@ -23,6 +24,7 @@ export interface ServeProbesOptions {
 /** Runs until SIGTERM/SIGINT (or `signal`); SIGHUP reloads the config. */
 export async function serveProbes(options: ServeProbesOptions): Promise<void> {
   const { log } = options;
+  holdSighup();
   const life = new Lifecycle({ log });
   const registry = createRegistry();
   const service = new ProbeService({
@@ -33,7 +35,7 @@ export async function serveProbes(options: ServeProbesOptions): Promise<void> {
   const starting = new Set(['http', 'probe']);
   const app = createHttpServer({ registry, log, notReady: () => [...starting], exposition: [() => service.exposition()] });
   registerProbeRoutes(app, service);
-  const removeHup = onSighup(log, service);
+  let removeHup = (): void => {};
   try {
     const address = await listen(app, service.config.listen);
     life.add('http', () => app.close());
@@ -43,9 +45,15 @@ export async function serveProbes(options: ServeProbesOptions): Promise<void> {
     starting.delete('probe');
     log.info({ address, endpoints: ['/probe', '/metrics', '/api/v1/targets', '/-/reload', '/healthz', '/readyz'] }, 'listening');
     options.onListening?.(address);
+    // The last stop hook, so the first to run: a SIGHUP while stopping is held, not a reload.
+    removeHup = onSighup(({ queued }) => {
+      log.info({ signal: 'SIGHUP', queued }, 'reloading config');
+      // The outcome is logged by the service.
+      service.reload().catch((err: unknown) => log.error({ err }, 'reload failed'));
+    });
+    life.add('sighup', removeHup);
   } catch (err) {
     await life.shutdown('start failed');
-    removeHup();
     removeHandlers();
     throw err;
   }
@@ -53,14 +61,4 @@ export async function serveProbes(options: ServeProbesOptions): Promise<void> {
   removeHup();
   removeHandlers();
   log.info('stopped');
-}
-
-/** SIGHUP -> service.reload(); the outcome is logged by the service. Returns the remover. */
-export function onSighup(log: Logger, service: ProbeService): () => void {
-  const onHup = (): void => {
-    log.info({ signal: 'SIGHUP' }, 'reloading config');
-    service.reload().catch((err: unknown) => log.error({ err }, 'reload failed'));
-  };
-  process.on('SIGHUP', onHup);
-  return () => { process.off('SIGHUP', onHup); };
 }

@@ -1,9 +1,11 @@
 // `opsctl ship`: the pipeline with /metrics, /healthz, /readyz and POST /-/reload on its own HTTP
-// server; SIGHUP reloads, SIGTERM/SIGINT drain and save checkpoints, the end of stdin ends the run.
+// server; SIGHUP reloads (one held while starting is applied once started), SIGTERM/SIGINT drain and
+// save checkpoints, the end of stdin ends the run.
 import type { Logger } from 'pino';
 import { createHttpServer, listen } from '../core/http.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createRegistry } from '../core/metrics.ts';
+import { holdSighup, onSighup } from '../core/sighup.ts';
 import type { ShipConfig } from './config.ts';
 import { ShipService, registerShipRoutes, type ShipOverrides } from './service.ts';
 
@@ -19,6 +21,7 @@ export interface RunShipOptions {
 /** Runs until SIGTERM/SIGINT, `signal`, or the end of every source's input (stdin). */
 export async function runShip(options: RunShipOptions): Promise<void> {
   const { log, config } = options;
+  holdSighup();
   // Draining may take shutdown_timeout; the lifecycle allows a little more to close the rest.
   const life = new Lifecycle({ log, shutdownTimeoutMs: config.shutdown_timeout + 5000 });
   const registry = createRegistry();
@@ -31,25 +34,26 @@ export async function runShip(options: RunShipOptions): Promise<void> {
   });
   const app = createHttpServer({ registry, log, notReady: () => service.notReady() });
   registerShipRoutes(app, () => service.reload());
-  const onHup = (): void => {
-    log.info({ signal: 'SIGHUP' }, 'reloading config');
-    void service.reload();
-  };
-  process.on('SIGHUP', onHup);
+  let removeHup = (): void => {};
   try {
     const address = await listen(app, config.listen);
     life.add('http', () => app.close());
     await service.start();
     life.add('ship', () => service.stop());
     log.info({ address, endpoints: ['/metrics', '/-/reload', '/healthz', '/readyz'] }, 'listening');
+    // The last stop hook, so the first to run: a SIGHUP while stopping is held, not a reload.
+    removeHup = onSighup(({ queued }) => {
+      log.info({ signal: 'SIGHUP', queued }, 'reloading config');
+      void service.reload();
+    });
+    life.add('sighup', removeHup);
   } catch (err) {
     await life.shutdown('start failed');
-    process.off('SIGHUP', onHup);
     removeHandlers();
     throw err;
   }
   await life.done;
-  process.off('SIGHUP', onHup);
+  removeHup();
   removeHandlers();
   log.info('stopped');
 }

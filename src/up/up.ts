@@ -3,6 +3,7 @@ import { createHttpServer, listen } from '../core/http.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createLogger } from '../core/log.ts';
 import { createRegistry } from '../core/metrics.ts';
+import { holdSighup, onSighup } from '../core/sighup.ts';
 import { OomWatcher } from '../proc/oom/index.ts';
 import type { ProbeService } from '../probe/index.ts';
 import type { ShipService } from '../ship/index.ts';
@@ -10,6 +11,9 @@ import type { UpConfig } from './config.ts';
 
 /** Runs until SIGTERM/SIGINT (or `signal`), then stops services in reverse order of start. */
 export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<void> {
+  // SIGHUP must never end the process (its default action); one before every service started is
+  // held and reloads once they have.
+  holdSighup();
   const log = createLogger({ level: config.log.level, format: config.log.format });
   const life = new Lifecycle({ log, shutdownTimeoutMs: config.shutdown_timeout });
   const removeHandlers = life.installSignalHandlers();
@@ -29,17 +33,7 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
     }
     return errors.length === 0 ? { ok: true } : { ok: false, error: errors.join('\n') };
   };
-  // SIGHUP must never end the process (its default action), even before a service can reload.
-  const onHup = (): void => {
-    if (reloadable.length === 0) {
-      log.info({ signal: 'SIGHUP' }, 'nothing to reload');
-      return;
-    }
-    log.info({ signal: 'SIGHUP', services: reloadable.map((r) => r.name) }, 'reloading config');
-    void reloadAll();
-  };
-  process.on('SIGHUP', onHup);
-  const removeHup = (): void => { process.off('SIGHUP', onHup); };
+  let removeHup = (): void => {};
   try {
     // Routes must be on the server before it listens; services start once it does.
     let probe: ProbeService | undefined;
@@ -101,9 +95,18 @@ export async function runUp(config: UpConfig, signal?: AbortSignal): Promise<voi
       starting.delete('ship');
     }
     log.info({ services: ['http', ...(config.oom.enabled ? ['oom'] : []), ...(config.agent.enabled ? ['agent'] : []), ...(probe ? ['probe'] : []), ...(ship ? ['ship'] : [])] }, 'up');
+    // The last stop hook, so the first to run: a SIGHUP while stopping is held, not a reload.
+    removeHup = onSighup(({ queued }) => {
+      if (reloadable.length === 0) {
+        log.info({ signal: 'SIGHUP', queued }, 'nothing to reload');
+        return;
+      }
+      log.info({ signal: 'SIGHUP', queued, services: reloadable.map((r) => r.name) }, 'reloading config');
+      void reloadAll();
+    });
+    life.add('sighup', removeHup);
   } catch (err) {
     await life.shutdown('start failed');
-    removeHup();
     removeHandlers();
     throw err;
   }
