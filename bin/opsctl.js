@@ -10,6 +10,8 @@ const module = process.getBuiltinModule('node:module');
 // Cache compiled bytecode between runs (in the OS temp dir): short commands like `opsctl ps` start faster.
 module.enableCompileCache?.();
 
+// cli.js is thin: it imports only core/sighup.js, holds SIGHUP for the commands that reload, then
+// loads the program. Keep this file free of imports too, so that SIGHUP is held early.
 const dist = new URL('../dist/cli.js', import.meta.url);
 const entry = existsSync(dist) ? dist : new URL('../src/cli.ts', import.meta.url);
 const { run } = await import(entry.href);

@@ -1,10 +1,12 @@
-// End to end: the command tree, help, version and the built package.
+// End to end: the command tree, help, version, the built package, and which commands hold SIGHUP.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createProgram } from '../src/cli.ts';
+import type { Command } from 'commander';
+import { globalValueOptions, reloadsOnSighup } from '../src/cli.ts';
+import { createProgram } from '../src/program.ts';
 import { repoRoot, runCli } from './helpers/cli.ts';
 
 test('every command has a description and help with examples', async () => {
@@ -34,4 +36,31 @@ test('version --json reports version, commit, Node and platform', async () => {
 test('an unknown command or option exits 64', async () => {
   assert.equal((await runCli(['nope'])).code, 64);
   assert.equal((await runCli(['ps', '--nope'])).code, 64);
+});
+
+test('the entry holds SIGHUP for the commands that reload, found from argv past the global options', () => {
+  for (const argv of [
+    ['ship', '--config', 'ship.toml'], ['up'], ['probe', 'serve', '--config', 'p.toml'],
+    ['--log-level', 'debug', 'ship'], ['--log-format=pretty', 'up'], ['--log-format', 'pretty', '--log-level', 'warn', 'probe', 'serve'],
+    ['probe', '--timeout', '2s', 'serve'], ['ship', '--help'],
+  ]) assert.equal(reloadsOnSighup(argv), true, argv.join(' '));
+  for (const argv of [
+    [], ['ps', '--watch'], ['--log-level', 'debug', 'ps', '--watch'], ['probe', 'https://example.com'], ['agent'], ['oom', 'watch'],
+    ['help', 'ship'], ['version'], ['--log-level', 'up', 'ps'], ['--', 'ship'],
+  ]) assert.equal(reloadsOnSighup(argv), false, argv.join(' '));
+});
+
+test('the commands held for are exactly those whose help says SIGHUP reloads', () => {
+  const walk = (cmd: Command, path: string[]): Array<[string[], Command]> =>
+    [[path, cmd], ...cmd.commands.flatMap((c) => walk(c, [...path, c.name()]))];
+  const program = createProgram();
+  for (const [path, cmd] of walk(program, [])) {
+    let help = '';
+    cmd.configureOutput({ writeOut: (text) => { help += text; } });
+    cmd.outputHelp();
+    assert.equal(reloadsOnSighup(path), /SIGHUP/.test(help), `opsctl ${path.join(' ')}: help and the entry's list agree`);
+  }
+  // The entry skips the value of every global option that takes one.
+  const valued = program.options.filter((o) => o.required || o.optional).map((o) => o.long);
+  assert.deepEqual([...globalValueOptions].sort(), valued.sort());
 });
