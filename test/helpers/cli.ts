@@ -12,9 +12,9 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
   return collect(startCli(args, options), options.timeoutMs ?? 20_000);
 }
 
-/** Starts `opsctl ...args` in the background; the caller stops it. */
-export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
-  return spawn(process.execPath, [cliPath, ...args], {
+/** Starts `opsctl ...args` in the background (`nodeArgs` go to node, before the script); the caller stops it. */
+export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {}): ChildProcess {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
