@@ -11,7 +11,7 @@ import type { Batch, ComponentContext, Definition, Source } from '../types.ts';
 import { expandGlobs, globBase } from './file/glob.ts';
 import { contentMatches, identityKey, legacyIdPrefix, newIdPrefix, readBefore, readFingerprint, tailOf, type TailCheckpoint } from './file/identity.ts';
 import type { MultilineOptions } from './file/multiline.ts';
-import { Tailer } from './file/tailer.ts';
+import { Tailer, type TruncatedContent } from './file/tailer.ts';
 
 const regex = z.string().refine((s) => {
   try {
@@ -64,10 +64,15 @@ const schema = z.strictObject({
 
 type FileConfig = z.output<typeof schema>;
 
-/** Where a tailer starts: a checkpoint (its offset, identity and marks) and the file's bytes before that offset. */
+/**
+ * Where a tailer starts: a checkpoint (its offset, identity and marks) and the file's bytes before
+ * the read offset; for a copy of a truncated file, the old content's batches in flight it takes
+ * over (reading then starts after the last of them).
+ */
 interface Resume {
   cp: Pick<TailCheckpoint, 'fingerprint' | 'fingerprintBytes' | 'offset' | 'idPrefix'> & Partial<TailCheckpoint>;
   before: Buffer | undefined;
+  inherit?: TruncatedContent | undefined;
 }
 
 /** How long a truncated file's old checkpoint is kept to recognise a copy of its content. */
@@ -143,8 +148,8 @@ export class FileSource implements Source {
   #handingOver = false;
   /** Files the previous pipeline's source handed over, taken over at the start of run. */
   #handedOver: Tailer[];
-  /** Checkpoints of old content (truncated files), to recognise a copy of it. */
-  #origins: Array<{ cp: TailCheckpoint; at: number }> = [];
+  /** Checkpoints of old content (truncated files), to recognise a copy of it, with what is left in flight. */
+  #origins: Array<{ cp: TailCheckpoint; at: number; content?: TruncatedContent }> = [];
   /** A new file identity was minted since the last checkpoint flush. */
   #minted = false;
 
@@ -382,11 +387,14 @@ export class FileSource implements Source {
   #startTailer(path: string, key: string, fh: FileHandle, st: { dev: number; ino: number; size: number }, resume: Resume): Tailer {
     const cfg = this.#config;
     const { cp, before } = resume;
+    const inherit = resume.inherit?.inflight;
+    if (resume.inherit) resume.inherit.claimed = true;
     const t = new Tailer({
       ctx: this.#ctx, store: this.#store, key, path, fh, dev: st.dev, ino: st.ino, fingerprint: cp.fingerprint,
       fingerprintBytes: cp.fingerprintBytes, maxFingerprintBytes: cfg.fingerprint_bytes,
       idPrefix: cp.idPrefix ?? legacyIdPrefix(cp.dev ?? st.dev, cp.ino ?? st.ino, cp.fingerprint),
-      offset: cp.offset, before, tail: 'tail' in cp ? tailOf(cp as TailCheckpoint) : undefined, size: st.size,
+      offset: inherit?.at(-1)?.end ?? cp.offset, committed: cp.offset, inherit,
+      before, tail: 'tail' in cp ? tailOf(cp as TailCheckpoint) : undefined, size: st.size,
       maxLineBytes: cfg.max_line_bytes, multiline: this.#multiline, canSave: (x) => (this.#tailers.get(x.key) ?? x) === x,
     });
     t.save();
@@ -448,29 +456,32 @@ export class FileSource implements Source {
    * same bytes before the acknowledged offset) and reads the copy from that offset: the lines not
    * yet read when the file was copied are in the copy only.
    */
-  async #recoverCopy(cp: TailCheckpoint): Promise<void> {
+  async #recoverCopy(cp: TailCheckpoint, content?: TruncatedContent): Promise<void> {
     if (typeof cp.path !== 'string') return;
     for (const f of await regularFiles(dirname(cp.path))) {
       const key = identityKey(f.st.dev, f.st.ino);
       if (this.#tailers.has(key) || f.st.size < cp.offset || f.st.size < cp.fingerprintBytes) continue;
       // Its own ids: the copy is another file, which may grow on its own.
-      if (await this.#resumeAt(f.path, key, { ...cp, idPrefix: newIdPrefix() }, 'copy of a truncated file')) {
+      if (await this.#resumeAt(f.path, key, { ...cp, idPrefix: newIdPrefix() }, 'copy of a truncated file', content)) {
         await this.#store.flush();
         return;
       }
     }
   }
 
-  /** Opens `path` and, when its content matches `cp`, tails it (detached: read to its end, then released) from cp's offset. */
-  async #resumeAt(path: string, key: string, cp: TailCheckpoint, why: string): Promise<boolean> {
+  /**
+   * Opens `path` and, when its content matches `cp`, tails it (detached: read to its end, then
+   * released) from cp's offset, or after the batches of `content` still in flight, taken over.
+   */
+  async #resumeAt(path: string, key: string, cp: TailCheckpoint, why: string, content?: TruncatedContent): Promise<boolean> {
     let fh: FileHandle | undefined;
     try {
       fh = await open(path, 'r');
       const st = await fh.stat();
       if (identityKey(st.dev, st.ino) !== key) return false;
-      const before = await contentMatches(fh, st.size, cp, this.#config.fingerprint_bytes);
-      if (!before) return false;
-      const t = this.#startTailer(path, key, fh, st, { cp, before });
+      const matched = await contentMatches(fh, st.size, cp, this.#config.fingerprint_bytes);
+      if (!matched) return false;
+      const t = this.#startTailer(path, key, fh, st, await this.#resume(fh, st.size, cp, matched, content));
       fh = undefined;
       t.detached = true; // found outside the globs; a scan that matches it attaches it
       this.#ctx.metrics.fileRotations.inc({ component: this.#ctx.name, how: why === 'renamed while stopped' ? 'rename' : 'copy' });
@@ -513,18 +524,30 @@ export class FileSource implements Source {
         this.#ctx.log.debug({ offset: cp.offset, of: cp.path }, 'new file is a copy of a known one: continuing from its checkpoint');
         // Its own ids: the copy is another file, and both may grow (a backup copy of a live file).
         this.#minted = true;
-        return { cp: { ...cp, idPrefix: newIdPrefix() }, before };
+        const content = this.#origins.find((o) => o.cp === cp)?.content;
+        return this.#resume(fh, size, { ...cp, idPrefix: newIdPrefix() }, before, content);
       }
     }
     return undefined;
   }
 
+  /**
+   * Where a copy of old content resumes: at the checkpoint, or, when the truncated file's batches
+   * still in flight can be taken over (not yet claimed, and the copy holds them), after the last
+   * of them, so lines already on their way are not sent twice.
+   */
+  async #resume(fh: FileHandle, size: number, cp: Resume['cp'], before: Buffer, content: TruncatedContent | undefined): Promise<Resume> {
+    const end = content?.inflight.at(-1)?.end;
+    if (!content || content.claimed || end === undefined || end > size) return { cp, before };
+    return { cp, before: await readBefore(fh, end, this.#config.fingerprint_bytes), inherit: content };
+  }
+
   /** A tailer found its file truncated: its old content's rest may be in a copy (copytruncate). */
   async #truncated(t: Tailer): Promise<void> {
-    const cp = t.truncatedFrom as TailCheckpoint;
+    const content = t.truncatedFrom as TruncatedContent;
     t.truncatedFrom = undefined;
-    this.#origins.push({ cp, at: Date.now() });
-    await this.#recoverCopy(cp);
+    this.#origins.push({ cp: content.checkpoint, at: Date.now(), content });
+    await this.#recoverCopy(content.checkpoint, content);
   }
 
   async #poll(now: number): Promise<void> {

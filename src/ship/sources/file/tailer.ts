@@ -31,11 +31,30 @@ export interface TailerOptions {
   size: number;
   maxLineBytes: number;
   multiline?: MultilineOptions | undefined;
+  /** The acknowledged offset when it is before `offset` (batches in between are `inherit`ed). */
+  committed?: number | undefined;
+  /** Batches in flight of a truncated file's old content that this copy of it takes over (they end at `offset`). */
+  inherit?: InFlight[] | undefined;
   /** False once another file holds this identity (the inode was reused after release): late acks then leave its checkpoint alone. */
   canSave?: (tailer: Tailer) => boolean;
 }
 
-interface InFlight { end: number; done: boolean; tail: TailMark | undefined }
+/**
+ * A batch emitted and not yet acknowledged. Its acknowledgment advances `owner`'s checkpoint while
+ * `generation` is the owner's: a truncation bumps the generation (old acks no longer count), and a
+ * copy of the old content that takes the batches over becomes their owner.
+ */
+export interface InFlight { end: number; done: boolean; tail: TailMark | undefined; owner: Tailer; generation: number }
+
+/** What a truncated file leaves for a copy of its old content to take over (see FileSource). */
+export interface TruncatedContent {
+  /** The checkpoint of the old content: its acknowledged offset. */
+  checkpoint: TailCheckpoint;
+  /** Its batches still in flight, in order: a copy that takes them over reads on after the last. */
+  inflight: InFlight[];
+  /** Set once a copy took the batches over. */
+  claimed: boolean;
+}
 
 /** A batch of one file with the offset just past its last entry, and the tail mark there when the bytes were at hand. */
 export interface FileBatch { entries: LogEntry[]; end: number; tail?: TailMark | undefined }
@@ -66,7 +85,7 @@ export class Tailer {
    * The checkpoint the file had when it was last found truncated (its acknowledged offset in the
    * old content): the source looks for a copy of that content (copytruncate) to read the rest from.
    */
-  truncatedFrom: TailCheckpoint | undefined;
+  truncatedFrom: TruncatedContent | undefined;
 
   readonly #ctx: ComponentContext;
   readonly #store: CheckpointStore;
@@ -97,7 +116,7 @@ export class Tailer {
     this.dev = o.dev;
     this.ino = o.ino;
     this.offset = o.offset;
-    this.committed = o.offset;
+    this.committed = o.committed ?? o.offset;
     this.size = o.size;
     this.#ctx = o.ctx;
     this.#store = o.store;
@@ -111,9 +130,18 @@ export class Tailer {
     this.#window = Buffer.alloc(o.maxFingerprintBytes);
     const before = o.before?.subarray(-o.maxFingerprintBytes) ?? Buffer.alloc(0);
     this.#windowLen = before.copy(this.#window);
-    this.#tail = tailMark(before, o.offset - before.length, o.offset, o.maxFingerprintBytes) ?? o.tail;
+    // The mark saved with the checkpoint is of the bytes before `committed`.
+    this.#tail = (this.committed === o.offset ? tailMark(before, o.offset - before.length, o.offset, o.maxFingerprintBytes) : undefined) ?? o.tail;
     this.#labels = { component: o.ctx.name, path: o.path };
     this.#gauges();
+    if (o.inherit) {
+      for (const item of o.inherit) {
+        item.owner = this;
+        item.generation = this.generation;
+      }
+      this.#inflight = [...o.inherit];
+      this.#advance(); // those acknowledged meanwhile
+    }
   }
 
   get idPrefix(): string {
@@ -231,12 +259,11 @@ export class Tailer {
 
   /** Wraps a batch's entries with an acknowledgment that advances the checkpoint in order. */
   batch(fb: FileBatch): Batch {
-    const item: InFlight = { end: fb.end, done: false, tail: fb.tail };
+    const item: InFlight = { end: fb.end, done: false, tail: fb.tail, owner: this, generation: this.generation };
     this.#inflight.push(item);
-    const generation = this.generation;
     const ack = new Ack(() => {
       item.done = true;
-      if (generation === this.generation) this.#advance();
+      if (item.generation === item.owner.generation) item.owner.#advance();
     });
     return { entries: fb.entries, ack };
   }
@@ -288,7 +315,7 @@ export class Tailer {
 
   /** The file was truncated or rewritten in place (same inode, other content): counted as a copytruncate rotation, read from 0 with new ids. */
   async #truncated(fh: FileHandle, how: 'truncated' | 'rewritten'): Promise<void> {
-    this.truncatedFrom = this.checkpoint();
+    this.truncatedFrom = { checkpoint: this.checkpoint(), inflight: this.#inflight, claimed: false };
     this.generation++;
     this.#inflight = [];
     this.offset = 0;
