@@ -145,7 +145,7 @@ test('serve: /probe and /metrics; SIGHUP with a broken file keeps serving; SIGTE
     await waitForLine(child, /"msg":"reload failed, keeping the running config"/);
     assert.match((await probe(`${base}/ok`).then((r) => r.text())), /^probe_success 1$/m, 'still serving');
     metrics = await (await fetch(`http://${address}/metrics`)).text();
-    assert.match(metrics, /^opsctl_config_last_reload_successful 0$/m);
+    assert.match(metrics, /^opsctl_config_last_reload_successful\{service="probe"\} 0$/m);
     assert.match(metrics, /^probe_success\{name="ok"/m, 'still probing the old targets');
 
     writeFileSync(config, serveConfig().replace('name = "ok"', 'name = "renamed"'));

@@ -26,7 +26,7 @@ test('reload: a broken config keeps the old pipeline shipping; a good one applie
   const post = await fetch(`http://${ship.address}/-/reload`, { method: 'POST' });
   assert.equal(post.status, 500);
   assert.match(await post.text(), /ship\.toml:7.*bogus_key/s);
-  assert.equal(await ship.metric('opsctl_ship_reloads_total', { result: 'failure' }), 2);
+  assert.equal(await ship.metric('opsctl_config_reloads_total', { service: 'ship', result: 'failure' }), 2);
   // The old pipeline still ships.
   await appendSeqLines(log, 100, 200, { tag: 'keep' });
   await rx.waitForSeqs(100, 200, 20_000, 'keep');
@@ -39,7 +39,7 @@ condition = "message !~ '^drop '"
 ${sink('only')}`);
   const ok = await fetch(`http://${ship.address}/-/reload`, { method: 'POST' });
   assert.equal(ok.status, 200, await ok.text());
-  assert.equal(await ship.metric('opsctl_ship_reloads_total', { result: 'success' }), 1);
+  assert.equal(await ship.metric('opsctl_config_reloads_total', { service: 'ship', result: 'success' }), 1);
   await appendSeqLines(log, 200, 300, { tag: 'drop' });
   await appendSeqLines(log, 300, 400, { tag: 'keep' });
   // Lines of one file arrive in order: once the later "keep" lines are in, the "drop" ones would be.

@@ -1,6 +1,6 @@
 // End to end: `opsctl up` starts every service of the config, serves its endpoints, stops on SIGTERM.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -128,4 +128,26 @@ test('SIGHUP without a reloadable service is logged, not fatal', async () => {
   const res = await done;
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.signal, null);
+});
+
+test('up loads only the services its config enables: with [probe] alone, no module of the shipper or the agent', async () => {
+  const probes = join(tmp, 'probes-only.toml');
+  writeFileSync(probes, '[[targets]]\nname = "self"\ntarget = "127.0.0.1:1"\nmodule = "tcp_connect"\ninterval = "10s"\n');
+  const config = join(tmp, 'up-probe-only.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\n[oom]\nenabled = false\n[probe]\nenabled = true\nconfig = "probes-only.toml"\n');
+  const trace = join(tmp, 'modules.txt');
+  const child = startCli(['up', '--config', config], { nodeArgs: ['--import', join(repoRoot, 'test/helpers/trace-modules.ts')], env: { TRACE_MODULES_TO: trace } });
+  const done = collect(child, 30_000);
+  try {
+    assert.match(await waitForLine(child, /"msg":"up"/), /"services":\["http","probe"\]/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+  const modules = readFileSync(trace, 'utf8').split('\n').filter((l) => l !== '');
+  assert.ok(modules.some((m) => m.includes('/src/probe/serve.ts')), 'the trace lists the probe service');
+  // Every command's light command.ts loads (the CLI), and the section schemas (up's config); nothing else of ship.
+  assert.deepEqual(modules.filter((m) => m.includes('/src/ship/') && !/\/(command|section)\.ts$/.test(m)), [], 'ship modules loaded');
+  assert.deepEqual(modules.filter((m) => /\/src\/agent\/(run|scrape|server)\.ts$/.test(m)), [], 'agent service modules loaded');
 });

@@ -81,12 +81,11 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
   const parsed = listenAddress().safeParse(flags.listen);
   if (!parsed.success) throw new OpsError('OPS_ERR_USAGE', `--listen: ${parsed.error.issues[0]?.message ?? 'expected host:port'}`);
   const log = await commandLogger(cmd);
-  const { Lifecycle } = await import('../core/lifecycle.ts');
-  const { startAgent } = await import('./run.ts');
-  const life = new Lifecycle({ log });
-  const removeHandlers = life.installSignalHandlers();
-  try {
-    await startAgent({
+  const { hosted, runServices } = await import('../core/runner.ts');
+  const { agentService } = await import('./run.ts');
+  // The agent serves on its own address: the runner has no HTTP server of its own here.
+  await runServices({
+    services: [hosted('agent', agentService, {
       listen: parsed.data, collectors: enabledCollectors(flags),
       procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'],
       textfileDirectory: flags['collector.textfile.directory'],
@@ -94,12 +93,7 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
         remoteWrite: flags['push.remoteWrite'], url: flags['push.url'], hostId: flags['push.hostId'],
         intervalMs: flags['push.interval'], ringSize: flags['push.ringSize'], batchSize: flags['push.batchSize'],
       },
-    }, log, life);
-  } catch (err) {
-    await life.shutdown('start failed');
-    removeHandlers();
-    throw err;
-  }
-  await life.done;
-  removeHandlers();
+    })],
+    log, shutdownTimeoutMs: 10_000,
+  });
 }

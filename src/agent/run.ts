@@ -1,9 +1,10 @@
-// Starts the agent (pull endpoint, optional push) on a Lifecycle: shared by `opsctl agent` and `opsctl up`.
+// The agent as a service (core/service.ts): its pull endpoint on its own address, node_exporter
+// style, and the optional push; `opsctl agent` and `[agent]` in `opsctl up`.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { OpsError } from '../core/errors.ts';
 import { listen } from '../core/http.ts';
-import type { Lifecycle } from '../core/lifecycle.ts';
+import type { ServiceDefinition } from '../core/service.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { createCollectors } from './collectors/index.ts';
 import { startCollectLoop } from './push/collect-loop.ts';
@@ -31,9 +32,26 @@ export interface AgentOptions {
   };
 }
 
-/** Serves /metrics on its own address and, when a sink is set, pushes every interval. Stops with `life`. */
-export async function startAgent(options: AgentOptions, log: Logger, life: Lifecycle): Promise<string> {
-  const agentLog = log.child({ module: 'agent' });
+/** Where startAgent registers what to stop (in reverse order of registration). */
+interface Stoppers { add(name: string, stop: () => Promise<void> | void): void }
+
+export const agentService: ServiceDefinition<AgentOptions> = {
+  create(options, ctx) {
+    const stops: Array<() => Promise<void> | void> = [];
+    return {
+      async start() {
+        await startAgent(options, ctx.log, { add: (_name, stop) => { stops.push(stop); } });
+      },
+      async stop() {
+        for (const stop of stops.reverse()) await stop();
+      },
+    };
+  },
+};
+
+/** Serves /metrics on its own address and, when a sink is set, pushes every interval. */
+async function startAgent(options: AgentOptions, log: Logger, life: Stoppers): Promise<string> {
+  const agentLog = log; // the host's child logger (module: agent)
   const built = createCollectors(options.collectors, {
     procfs: options.procfs, sysfs: options.sysfs, rootfs: options.rootfs, textfileDirectory: options.textfileDirectory, log: agentLog,
   });

@@ -112,6 +112,9 @@ async function readStdin(): Promise<string> {
 async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
   const { loadServiceConfig } = await import('./service-config.ts');
   if (flags.checkConfig) {
+    const { checkServices, hosted } = await import('../core/runner.ts');
+    const { probeService } = await import('./serve.ts');
+    await checkServices([hosted('probe', probeService, { file: flags.config, listen: flags.listen })]);
     const config = loadServiceConfig(flags.config, { listen: flags.listen });
     return writeOut(`config ok: ${flags.config} (${Object.keys(config.modules).length} modules, ${config.targets.length} targets)\n`);
   }

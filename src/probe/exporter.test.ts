@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { createHttpServer } from '../core/http.ts';
 import { silentLogger } from '../core/log.ts';
 import { createRegistry } from '../core/metrics.ts';
+import { ReloadMetrics, registerReloadRoute, reloadAll } from '../core/service.ts';
 import { requireTool } from '../../test/helpers/tools.ts';
 import { registerProbeRoutes, scrapeTimeoutMs } from './exporter.ts';
 import { ProbeService } from './service.ts';
@@ -57,6 +58,10 @@ async function setup(t: TestContext, toml: string, start = false): Promise<Setup
   const service = new ProbeService({ file, log, registry, probers: { http: fake } });
   const app = createHttpServer({ registry, log, exposition: [() => service.exposition()] });
   registerProbeRoutes(app, service);
+  // /-/reload as the runner serves it (core/runner.ts), with its reload metrics.
+  const reloads = new ReloadMetrics(registry);
+  reloads.loaded('probe');
+  registerReloadRoute(app, () => reloadAll([{ name: 'probe', service: { start: () => undefined, stop: () => undefined, reload: () => service.reload() } }], reloads));
   await app.ready();
   if (start) service.start();
   t.after(async () => {
@@ -162,7 +167,7 @@ test('/metrics: every scheduled target under blackbox names, with its labels, an
   assert.match(body, /^opsctl_probe_results_total\{name="api",target="http:\/\/api\.test\/ok",module="web",result="success"\} [1-9]\d*$/m);
   assert.match(body, /^opsctl_probe_results_total\{name="broken",target="http:\/\/api\.test\/503",module="checked",result="failure"\} [1-9]\d*$/m);
   assert.match(body, /^opsctl_probe_skipped_total\{name="api",target="http:\/\/api\.test\/ok",module="web"\} 0$/m);
-  assert.match(body, /^opsctl_config_last_reload_successful 1$/m);
+  assert.match(body, /^opsctl_config_last_reload_successful\{service="probe"\} 1$/m);
   assert.equal(body.match(/^# HELP probe_success /gm)?.length, 1, 'one family, one HELP');
   const promtool = requireTool(t, 'promtool', 'prometheus');
   if (promtool) {
@@ -210,12 +215,12 @@ timeout = "100ms"
   assert.deepEqual(service.status().map((s) => s.name), ['new'], 'still running the old targets');
   assert.equal((await app.inject('/probe?target=http://api.test/ok&module=extra')).statusCode, 200, 'and the old modules');
   metrics = (await app.inject('/metrics')).body;
-  assert.match(metrics, /^opsctl_config_last_reload_successful 0$/m);
-  assert.match(metrics, /^opsctl_config_last_reload_success_timestamp_seconds \d+/m);
+  assert.match(metrics, /^opsctl_config_last_reload_successful\{service="probe"\} 0$/m);
+  assert.match(metrics, /^opsctl_config_last_reload_success_timestamp_seconds\{service="probe"\} \d+/m);
 
   writeFileSync(file, baseConfig);
   assert.equal((await app.inject({ method: 'PUT', url: '/-/reload' })).statusCode, 200);
-  assert.match((await app.inject('/metrics')).body, /^opsctl_config_last_reload_successful 1$/m);
+  assert.match((await app.inject('/metrics')).body, /^opsctl_config_last_reload_successful\{service="probe"\} 1$/m);
 });
 
 test('an unchanged target keeps its last result and counts across a reload', async (t) => {

@@ -1,5 +1,5 @@
 // The probe service's HTTP routes beside core/http.ts's /metrics, /healthz and /readyz: the
-// blackbox_exporter-compatible /probe, POST /-/reload, and /api/v1/targets.
+// blackbox_exporter-compatible /probe and /api/v1/targets (the host serves /-/reload: core/runner.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { expositionContentType, renderSamples } from './exposition.ts';
 import type { OnDemandProbe, ProbeService } from './service.ts';
@@ -11,22 +11,9 @@ const defaultScrapeTimeoutSeconds = 120;
 
 type Query = Record<string, string | string[] | undefined>;
 
-/**
- * Adds /probe, POST|PUT /-/reload and /api/v1/targets to a server made by createHttpServer (before
- * listen). A host of several services (`opsctl up`) passes `reloadRoute: false` and serves one
- * /-/reload for all of them.
- */
-export function registerProbeRoutes(app: FastifyInstance, service: ProbeService, options: { reloadRoute?: boolean } = {}): void {
+/** Adds /probe and /api/v1/targets to a server made by createHttpServer (before listen); the host serves /-/reload. */
+export function registerProbeRoutes(app: FastifyInstance, service: ProbeService): void {
   app.get('/probe', (req, reply) => probeRoute(service, req, reply));
-  const reload = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const outcome = await service.reload();
-    if (outcome.ok) return reply.type('text/plain; charset=utf-8').send('config reloaded\n');
-    return reply.code(500).type('text/plain; charset=utf-8').send(`reload failed, the running config is unchanged:\n${outcome.error}\n`);
-  };
-  if (options.reloadRoute !== false) {
-    app.post('/-/reload', reload);
-    app.put('/-/reload', reload);
-  }
   app.get('/api/v1/targets', async (_req, reply) => reply.send({ targets: service.status() }));
 }
 

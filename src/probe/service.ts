@@ -1,8 +1,9 @@
 // The probe service: a config, the scheduler running its targets, the alerting fed by their results,
 // on-demand probes for /probe, and reloads that swap the whole config or keep the old one.
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { isOpsError } from '../core/errors.ts';
+import type { ReloadOutcome } from '../core/service.ts';
 import { Alerting } from './alerts/index.ts';
 import { splitModule, type ModuleConfig } from './config.ts';
 import { resultSamples } from './exposition.ts';
@@ -33,8 +34,6 @@ export interface OnDemandProbe {
   module: ModuleConfig;
 }
 
-/** Outcome of a reload: the new config runs, or the old one still does and this is why. */
-export type ReloadOutcome = { ok: true } | { ok: false; error: string };
 
 /**
  * @example
@@ -48,8 +47,6 @@ export class ProbeService {
   readonly #log: Logger;
   readonly #probers: Readonly<Record<string, Prober>>;
   readonly #targets: TargetMetrics;
-  readonly #reloadOk: Gauge;
-  readonly #reloadTime: Gauge;
   #config: ServiceConfig;
   #scheduler: Scheduler | undefined;
   #alerting: Alerting | undefined;
@@ -64,10 +61,6 @@ export class ProbeService {
     this.#probers = options.probers ?? builtinProbers;
     this.#config = loadServiceConfig(options.file, { listen: options.listen });
     this.#targets = new TargetMetrics();
-    this.#reloadOk = new Gauge({ name: 'opsctl_config_last_reload_successful', help: 'Whether the last probe config reload succeeded (1) or failed (0).', registers: [options.registry] });
-    this.#reloadTime = new Gauge({ name: 'opsctl_config_last_reload_success_timestamp_seconds', help: 'When the probe config was last loaded successfully, unix seconds.', registers: [options.registry] });
-    this.#reloadOk.set(1);
-    this.#reloadTime.set(Date.now() / 1000);
   }
 
   /** The config running now. */
@@ -131,8 +124,6 @@ export class ProbeService {
       }
       this.#schedule(next);
     }
-    this.#reloadOk.set(1);
-    this.#reloadTime.set(Date.now() / 1000);
     this.#log.info({ file: this.#options.file, targets: next.targets.length, modules: Object.keys(next.modules).length }, 'config reloaded');
     return { ok: true };
   }
@@ -167,7 +158,6 @@ export class ProbeService {
   }
 
   #failed(error: string): ReloadOutcome {
-    this.#reloadOk.set(0);
     this.#log.error({ file: this.#options.file, error }, 'reload failed, keeping the running config');
     return { ok: false, error };
   }

@@ -43,9 +43,9 @@ Examples:
       };
       const config = loadShipConfig(flags.config, overrides);
       if (flags.checkConfig) {
-        // Building checks what the schema cannot (plugins load, regexes compile) without reading anything.
-        const { checkPipeline } = await import('./check.ts');
-        await checkPipeline(flags.config, config);
+        const { checkServices, hosted } = await import('../core/runner.ts');
+        const { shipService } = await import('./serve.ts');
+        await checkServices([hosted('ship', shipService, { file: flags.config, overrides, config })]);
         const count = (o: object): number => Object.keys(o).length;
         return writeOut(`config ok: ${flags.config} (${count(config.sources)} sources, ${count(config.transforms)} transforms, ${count(config.sinks)} sinks)\n`);
       }

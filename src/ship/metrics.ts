@@ -44,7 +44,6 @@ export class ShipMetrics {
   readonly deletedHoldExpired: Counter<'component'>;
   readonly checkpointWrites: Counter;
   readonly checkpointErrors: Counter;
-  readonly reloads: Counter<'result'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -78,7 +77,6 @@ export class ShipMetrics {
     this.deletedHoldExpired = new Counter({ name: name('file_deleted_hold_expired_total'), help: 'Deleted files closed before being read to the end because the hold bound expired (their unread bytes are lost).', labelNames: ['component'] as const, registers });
     this.checkpointWrites = new Counter({ name: name('checkpoint_writes_total'), help: 'Checkpoint files written.', registers });
     this.checkpointErrors = new Counter({ name: name('checkpoint_errors_total'), help: 'Checkpoint writes that failed.', registers });
-    this.reloads = new Counter({ name: name('reloads_total'), help: 'Config reloads by result (success, failure).', labelNames: ['result'] as const, registers });
   }
 
   /** Counters bound to one component. */

@@ -1,10 +1,10 @@
 // The shipper as a service: loads its config, runs the pipeline, reloads the whole config on
 // demand (SIGHUP, POST /-/reload) or keeps the old one, and stops with a drain deadline.
 import { dirname, resolve } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { loadConfig } from '../core/config.ts';
+import type { ReloadOutcome } from '../core/service.ts';
 import { ShipMetrics } from './metrics.ts';
 import { Pipeline } from './pipeline.ts';
 import { shipConfigSchema, type ShipConfig } from './config.ts';
@@ -28,7 +28,6 @@ export function loadShipConfig(file: string, overrides: ShipOverrides = {}, env:
   });
 }
 
-export type ReloadOutcome = { ok: true } | { ok: false; error: string };
 
 export interface ShipServiceOptions {
   file: string;
@@ -106,7 +105,6 @@ export class ShipService {
     try {
       next = loadShipConfig(this.#o.file, this.#o.overrides);
     } catch (err) {
-      this.#metrics.reloads.inc({ result: 'failure' });
       const error = err instanceof Error ? err.message : String(err);
       log.error({ error }, 'reload failed, the running config is unchanged');
       return { ok: false, error };
@@ -126,7 +124,6 @@ export class ShipService {
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       log.error({ error }, 'reload failed while starting the new pipeline, restarting the previous config');
-      this.#metrics.reloads.inc({ result: 'failure' });
       this.#pipeline = await this.#build(this.#config);
       await releaseHandedOver();
       this.#pipeline.start();
@@ -137,7 +134,6 @@ export class ShipService {
     await releaseHandedOver(); // those no source of the new config took
     this.#pipeline.start();
     this.#watch(this.#pipeline);
-    this.#metrics.reloads.inc({ result: 'success' });
     log.info({ sources: Object.keys(next.sources), transforms: Object.keys(next.transforms), sinks: Object.keys(next.sinks) }, 'config reloaded');
     return { ok: true };
   }
@@ -151,15 +147,4 @@ export class ShipService {
       if (this.#pipeline === pipeline && !this.#stopped && this.#reloading === undefined) this.#onInputEnd?.();
     });
   }
-}
-
-/** Adds POST|PUT /-/reload to a server made by createHttpServer (before listen). */
-export function registerShipRoutes(app: FastifyInstance, reload: () => Promise<ReloadOutcome>): void {
-  const handler = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
-    const outcome = await reload();
-    if (outcome.ok) return reply.type('text/plain; charset=utf-8').send('config reloaded\n');
-    return reply.code(500).type('text/plain; charset=utf-8').send(`reload failed, the running config is unchanged:\n${outcome.error}\n`);
-  };
-  app.post('/-/reload', handler);
-  app.put('/-/reload', handler);
 }

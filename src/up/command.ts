@@ -26,11 +26,11 @@ Examples:
   OPSCTL_OOM__ENABLED=false opsctl up --listen 127.0.0.1:0`)
     .action(async (flags: UpFlags, cmd: Command) => {
       const { loadConfig } = await import('../core/config.ts');
-      const { resolvePaths, upConfigSchema } = await import('./config.ts');
+      const { upConfigSchema } = await import('./config.ts');
       const g = globalOptions(cmd);
       const root = cmd.parent;
       const cli = (name: string): boolean => root?.getOptionValueSource(name) === 'cli';
-      const config = resolvePaths(loadConfig({
+      const config = loadConfig({
         schema: upConfigSchema,
         file: flags.config,
         // OPSCTL_SHIP_* (one underscore) belongs to the ship config that [ship] loads, not to this file.
@@ -41,19 +41,15 @@ Examples:
           'log.format': cli('logFormat') ? g.logFormat : undefined,
         },
         flagNames: { listen: '--listen', 'log.level': '--log-level', 'log.format': '--log-format' },
-      }), flags.config);
+      });
       if (flags.checkConfig) {
-        if (config.probe.enabled && config.probe.config !== undefined) {
-          const { loadServiceConfig } = await import('../probe/index.ts');
-          loadServiceConfig(config.probe.config);
-        }
-        if (config.ship.enabled && config.ship.config !== undefined) {
-          const { loadShipConfig } = await import('../ship/index.ts');
-          loadShipConfig(config.ship.config);
-        }
+        // Each enabled service checks its own config as its standalone command's --check-config does.
+        const { enabledServices } = await import('./up.ts');
+        const { checkServices } = await import('../core/runner.ts');
+        await checkServices(await enabledServices(config, flags.config));
         return writeOut(`config ok${flags.config ? `: ${flags.config}` : ''}\n`);
       }
       const { runUp } = await import('./up.ts');
-      await runUp(config);
+      await runUp(config, flags.config);
     });
 }

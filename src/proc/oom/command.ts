@@ -1,10 +1,7 @@
 // `opsctl oom watch`: the CLI over OomWatcher. Logging, metrics and HTTP load inside the action.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Logger } from 'pino';
 import { commandLogger, writeOut } from '../../core/command.ts';
 import { OpsError } from '../../core/errors.ts';
-import type { Lifecycle } from '../../core/lifecycle.ts';
-import type { Registry } from '../../core/metrics.ts';
 import { parseDurationMs } from '../../core/units.ts';
 import type { OomWatchStatus } from './watcher.ts';
 
@@ -59,42 +56,26 @@ Examples:
 
 async function runWatch(flags: WatchFlags, cmd: Command): Promise<void> {
   const log = await commandLogger(cmd);
-  const { Lifecycle } = await import('../../core/lifecycle.ts');
-  const { createRegistry } = await import('../../core/metrics.ts');
-  const { OomWatcher } = await import('./watcher.ts');
-  const { formatEventText } = await import('./event.ts');
-  const life = new Lifecycle({ log });
-  const removeHandlers = life.installSignalHandlers();
-  const registry = createRegistry({ runtime: flags.listen !== undefined });
-  try {
-    if (flags.listen !== undefined) await serve(flags.listen, registry, log, life);
-    const watcher = new OomWatcher({
-      log: log.child({ module: 'oom' }), registry, signal: life.signal,
-      procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], kmsgPath: flags.kmsg,
-      intervalMs: flags.interval, webhook: flags.webhook, logEvents: false,
-      onEvent: (e) => writeOut(`${flags.json ? JSON.stringify(e) : formatEventText(e)}\n`),
-    });
-    await watcher.start();
-    life.add('oom', () => watcher.stop());
-    process.stderr.write(`opsctl oom watch: ${describeStatus(watcher.status, flags.interval)}\n`);
-  } catch (err) {
-    await life.shutdown('start failed');
-    removeHandlers();
-    throw err;
+  let listen: { host: string; port: number } | undefined;
+  if (flags.listen !== undefined) {
+    const { listenAddress } = await import('../../core/config.ts');
+    const parsed = listenAddress().safeParse(flags.listen);
+    if (!parsed.success) throw new OpsError('OPS_ERR_USAGE', `--listen: ${parsed.error.issues[0]?.message ?? 'expected host:port'}`);
+    listen = parsed.data;
   }
-  await life.done;
-  removeHandlers();
-}
-
-async function serve(address: string, registry: Registry, log: Logger, life: Lifecycle): Promise<void> {
-  const { listenAddress } = await import('../../core/config.ts');
-  const parsed = listenAddress().safeParse(address);
-  if (!parsed.success) throw new OpsError('OPS_ERR_USAGE', `--listen: ${parsed.error.issues[0]?.message ?? 'expected host:port'}`);
-  const { createHttpServer, listen } = await import('../../core/http.ts');
-  const app = createHttpServer({ registry, log });
-  const bound = await listen(app, parsed.data);
-  life.add('http', () => app.close());
-  log.info({ address: bound, endpoints: ['/metrics', '/healthz', '/readyz'] }, 'listening');
+  const { hosted, runServices } = await import('../../core/runner.ts');
+  const { createRegistry } = await import('../../core/metrics.ts');
+  const { oomService } = await import('./service.ts');
+  const { formatEventText } = await import('./event.ts');
+  await runServices({
+    services: [hosted('oom', oomService, {
+        procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], kmsgPath: flags.kmsg,
+        intervalMs: flags.interval, webhook: flags.webhook, logEvents: false,
+        onEvent: (e) => writeOut(`${flags.json ? JSON.stringify(e) : formatEventText(e)}\n`),
+        onStarted: (status) => process.stderr.write(`opsctl oom watch: ${describeStatus(status, flags.interval)}\n`),
+      })],
+    listen, log, shutdownTimeoutMs: 10_000, registry: createRegistry({ runtime: listen !== undefined }),
+  });
 }
 
 /** "watching vmstat oom_kill, 37 memory cgroups (v1), /dev/kmsg; every 1s" */

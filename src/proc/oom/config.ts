@@ -23,3 +23,9 @@ export const oomConfigSchema = z.strictObject({
 });
 
 export type OomConfig = z.output<typeof oomConfigSchema>;
+
+/** The watcher's options under `opsctl up` when the section enables it. */
+export function oomFromSection(c: OomConfig): { procfs: string; sysfs: string; kmsgPath: string | false; intervalMs: number; webhook: string | undefined } | undefined {
+  if (!c.enabled) return undefined;
+  return { intervalMs: c.interval, webhook: c.webhook, kmsgPath: c.kmsg ? '/dev/kmsg' : false, procfs: '/proc', sysfs: '/sys' };
+}

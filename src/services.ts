@@ -1,0 +1,38 @@
+// Every long-running service, by its section in `opsctl up`'s config, in the order up starts them.
+// A service is a folder with a section schema (light: loaded for every config) and a definition
+// (core/service.ts) loaded only when the section enables it, so `up` with only [probe] never loads
+// the shipper. Adding a service: its folder, and one line here.
+import type { z } from 'zod';
+import { agentConfigSchema, agentOptions } from './agent/config.ts';
+import type { ServiceDefinition } from './core/service.ts';
+import { hosted, type Hosted } from './core/runner.ts';
+import { oomConfigSchema, oomFromSection } from './proc/oom/config.ts';
+import { probeFromSection, probeSection } from './probe/section.ts';
+import { shipFromSection, shipSection } from './ship/section.ts';
+
+/** A service as `opsctl up` sees it. */
+export interface ServiceEntry<S extends z.ZodType, C> {
+  /** Its section of up's config (with its defaults when absent). */
+  section: S;
+  /** The service's config from its section, or undefined when the section does not enable it. */
+  fromSection(value: z.output<S>, base: { configDir: string }): C | undefined;
+  /** Its definition, imported only when enabled. */
+  load(): Promise<ServiceDefinition<C>>;
+}
+
+const entry = <S extends z.ZodType, C>(e: ServiceEntry<S, C>): ServiceEntry<S, C> => e;
+
+export const services = {
+  oom: entry({ section: oomConfigSchema.prefault({}), fromSection: oomFromSection, load: async () => (await import('./proc/oom/service.ts')).oomService }),
+  agent: entry({ section: agentConfigSchema.prefault({}), fromSection: (c) => (c.enabled ? agentOptions(c) : undefined), load: async () => (await import('./agent/run.ts')).agentService }),
+  probe: entry({ section: probeSection.prefault({}), fromSection: probeFromSection, load: async () => (await import('./probe/serve.ts')).probeService }),
+  ship: entry({ section: shipSection.prefault({}), fromSection: shipFromSection, load: async () => (await import('./ship/serve.ts')).shipService }),
+};
+
+export type ServiceName = keyof typeof services;
+
+/** The service `name` with its config from `value` (its section), or undefined when not enabled. */
+export async function hostedFromSection<S extends z.ZodType, C>(name: string, e: ServiceEntry<S, C>, value: z.output<S>, base: { configDir: string }): Promise<Hosted | undefined> {
+  const config = e.fromSection(value, base);
+  return config === undefined ? undefined : hosted(name, await e.load(), config);
+}
