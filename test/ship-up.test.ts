@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { collect, runCli, startCli, waitForLine } from './helpers/cli.ts';
+import { collect, repoRoot, runCli, startCli, waitForLine } from './helpers/cli.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { appendSeqLines, fileSource, httpSink, metricValue, q, shipWorkspace } from './helpers/ship.ts';
 import { requireTool } from './helpers/tools.ts';
@@ -86,4 +86,25 @@ ${fileSource('app', log)}${httpSink('rx', ['app'], rx.url, 'batch = { timeout = 
   await rx.waitForSeqs(0, 100);
   second.kill('SIGTERM');
   assert.equal((await again).code, 0);
+});
+
+test('up --check-config checks [ship] as ship --check-config does: a plugin that fails to load is exit 78 for both', async (t) => {
+  const { dir, data, log, file } = shipWorkspace(t);
+  const plugin = join(repoRoot, 'src/ship/transforms/testdata/broken.js');
+  writeFileSync(file, `data_dir = ${q(data)}
+${fileSource('app', log)}[transforms.p]
+type = "plugin"
+inputs = ["app"]
+path = ${q(plugin)}
+[sinks.out]
+type = "console"
+inputs = ["p"]
+`);
+  const config = join(dir, 'up.toml');
+  writeFileSync(config, '[oom]\nenabled = false\n[ship]\nenabled = true\nconfig = "ship.toml"\n');
+  for (const args of [['ship', '--config', file, '--check-config'], ['up', '--config', config, '--check-config']]) {
+    const res = await runCli(args);
+    assert.equal(res.code, 78, `${args[0]}: ${res.stderr}`);
+    assert.match(res.stderr, /boom while loading/, args[0]);
+  }
 });
