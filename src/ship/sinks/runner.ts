@@ -3,7 +3,7 @@
 // the primary fails, and dead-letters what cannot be delivered. Nothing is dropped silently.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { backoffMs, toDeliveryError, type DeliveryError } from '../../core/retry.ts';
+import { backoffMs, DeliveryError, toDeliveryError } from '../../core/retry.ts';
 import type { Ack } from '../ack.ts';
 import type { SinkBuffer, Taken } from '../buffer/types.ts';
 import type { ShipMetrics, ComponentCounters } from '../metrics.ts';
@@ -221,7 +221,8 @@ export class SinkRunner {
       return undefined;
     } catch (err) {
       metrics.sinkLatency.observe({ sink: this.name }, (performance.now() - started) / 1000);
-      return toDeliveryError(timeout.aborted ? timeout.reason : err);
+      // A writer's own DeliveryError says more than the timeout that ended the attempt (tcp: "still draining").
+      return toDeliveryError(timeout.aborted && !(err instanceof DeliveryError) ? timeout.reason : err);
     }
   }
 
