@@ -1,6 +1,7 @@
 // End to end: delivery when the receiver misbehaves. Down for a while (memory buffer; disk buffer
 // across a restart; SIGTERM meanwhile), hanging, 400 (dead letter), 503 until retries run out; SIGTERM
-// draining in-flight batches; gzip/JSON-array HTTP bodies and the TCP sink.
+// draining in-flight batches; gzip/JSON-array HTTP bodies and the TCP sink, also when its receiver
+// stops reading for a while.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -152,6 +153,38 @@ batch = { max_events = 200, timeout = "100ms" }`);
   assert.equal(tcp.invalid, 0);
   assert.equal(rx.total, 3000);
   assert.equal(tcp.total, 3000);
+  assert.equal((await ship.stop()).code, 0);
+});
+
+test('tcp receiver that stops reading for longer than request_timeout: every line arrives, in order, as whole lines', async (t) => {
+  const tcp = await TcpReceiver.start();
+  t.after(() => tcp.close());
+  const { data, log, file } = shipWorkspace(t);
+  writeFileSync(file, shipHead(data, 'shutdown_timeout = "2s"') + fileSource('app', log) + `[sinks.tcp]
+type = "tcp"
+inputs = ["app"]
+address = ${q(tcp.address)}
+request_timeout = "500ms"
+batch = { max_events = 1000, timeout = "100ms" }
+retry = { initial_backoff = "100ms", max_backoff = "300ms" }
+`);
+  tcp.pause();
+  const ship = await startShip(t, file);
+  // About 25 MB of JSON lines: more than the socket buffers of both ends hold.
+  const n = 100_000;
+  await appendSeqLines(log, 0, n, { perWrite: 5000 });
+  await until(async () => await ship.metric('opsctl_ship_sink_retries_total', { sink: 'tcp' }) >= 1, 'a write to time out');
+  // Stalled for four request timeouts more: with a new connection per attempt, each would get its share.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  tcp.resume();
+  // (waitForSeqs checks on every line: too slow for this many.)
+  await until(() => tcp.unique >= n, 'every line to arrive', 30_000);
+  assert.deepEqual(tcp.missing(0, n), []);
+  assert.equal(tcp.invalid, 0, 'no connection carried part of a line');
+  assert.deepEqual(tcp.outOfOrder(), [], 'no line first arrived after a later one');
+  assert.ok(tcp.connections >= 2, 'the stall made the sink reconnect');
+  // After a stall the batch that timed out is sent again on the next connection: one batch per reconnect.
+  assert.ok(tcp.duplicates <= (tcp.connections - 1) * 1000, `${tcp.duplicates} duplicates over ${tcp.connections} connections`);
   assert.equal((await ship.stop()).code, 0);
 });
 

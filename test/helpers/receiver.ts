@@ -87,6 +87,21 @@ class Recorder {
     return out;
   }
 
+  /** Sequence numbers that first arrived after a greater one (at most `limit`, for messages): order broken. */
+  outOfOrder(limit = 20): string[] {
+    const first = new Set<number>();
+    const out: string[] = [];
+    let latest = -1;
+    for (const e of this.entries) {
+      const s = seqOf(e.message);
+      if (s === undefined || first.has(s)) continue;
+      first.add(s);
+      if (s < latest && out.length < limit) out.push(`${s} after ${latest}`);
+      latest = Math.max(latest, s);
+    }
+    return out;
+  }
+
   /** Sequence numbers in [from, to) not received yet (at most `limit`, for messages). */
   missing(from: number, to: number, tag?: string, limit = 20): number[] {
     const got = this.seqs(tag);
@@ -311,13 +326,17 @@ function isEntry(v: unknown): v is ReceivedEntry {
  * encoding); a line that is not an entry is counted in `invalid`.
  */
 export class TcpReceiver extends Recorder {
+  /** Connections accepted. */
+  connections = 0;
   readonly #server: TcpServer;
   readonly #sockets = new Set<Socket>();
   #port = 0;
+  #paused = false;
 
   private constructor() {
     super();
     this.#server = createTcpServer((socket) => {
+      this.connections++;
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
       socket.on('error', () => undefined);
@@ -328,7 +347,20 @@ export class TcpReceiver extends Recorder {
         else this.invalid++;
         this.notify();
       });
+      if (this.#paused) socket.pause();
     });
+  }
+
+  /** Stops reading every connection, open or accepted later (they are still accepted): the socket buffers fill up. */
+  pause(): void {
+    this.#paused = true;
+    for (const s of this.#sockets) s.pause();
+  }
+
+  /** Reads every connection again. */
+  resume(): void {
+    this.#paused = false;
+    for (const s of this.#sockets) s.resume();
   }
 
   static async start(): Promise<TcpReceiver> {
