@@ -146,11 +146,11 @@ test('the schema wants host:port', () => {
  * A receiver whose connections can stop reading: all at once, and each new one while paused.
  * `reads` holds what it read, chunk by chunk, in the order read across connections.
  */
-async function pausableReceiver(t: { after(fn: () => unknown): void }) {
+async function pausableReceiver(t: { after(fn: () => unknown): void }, make: (onConn: (s: Socket) => void) => Server = (h) => createServer(h)) {
   let paused = false;
   const reads: Array<{ connection: number; data: string }> = [];
   let accepted = 0;
-  const srv = await receiver((onConn) => createServer((s) => {
+  const srv = await receiver((onConn) => make((s) => {
     onConn(s);
     const connection = accepted++;
     s.on('data', (data: string) => { reads.push({ connection, data }); });
@@ -185,9 +185,19 @@ async function writeOnceDrained(w: TcpWriter, entries: LogEntry[]): Promise<numb
   return assert.fail('still draining after 100 attempts');
 }
 
-test('a write after a timeout waits for the previous connection to drain, then goes on a new one', async (t) => {
-  const rx = await pausableReceiver(t);
-  const w = writer({ address: `127.0.0.1:${rx.srv.port}`, request_timeout: '300ms', encoding: 'text' });
+for (const tls of [false, true]) test(`a write after a timeout waits for the previous connection to drain, then goes on a new one${tls ? ' (TLS)' : ''}`, async (t) => {
+  let rx: Awaited<ReturnType<typeof pausableReceiver>>;
+  let tlsConfig = {};
+  if (tls) {
+    const ca = createTestCa();
+    t.after(() => { ca.remove(); });
+    const leaf = ca.issue();
+    rx = await pausableReceiver(t, (h) => createTlsServer({ key: leaf.key, cert: leaf.cert }, h));
+    tlsConfig = { tls: { enabled: true, ca_file: ca.caFile, server_name: 'localhost' } };
+  } else {
+    rx = await pausableReceiver(t);
+  }
+  const w = writer({ address: `127.0.0.1:${rx.srv.port}`, request_timeout: '300ms', encoding: 'text', ...tlsConfig });
   t.after(() => w.close());
   await w.write([entry('first')], signal);
   await until('the first line', () => rx.srv.text() === 'first\n');
