@@ -13,6 +13,15 @@ export const errorCodes = {
   OPS_ERR_LISTEN: { exit: 69, summary: 'A server could not bind its listen address.' },
   OPS_ERR_SHUTDOWN_TIMEOUT: { exit: 70, summary: 'Graceful shutdown did not finish before its deadline.' },
   OPS_ERR_WEBHOOK: { exit: 69, summary: 'A webhook delivery failed after all retries.' },
+  OPS_ERR_STORE_URL: { exit: 78, summary: 'The store URL or its TLS and auth options are invalid.' },
+  OPS_ERR_STORE_OPEN: { exit: 74, summary: 'The SQLite store file could not be opened or created.' },
+  OPS_ERR_STORE_LOCKED: { exit: 75, summary: 'The SQLite store file is in use by another process.' },
+  OPS_ERR_STORE_UNAVAILABLE: { exit: 69, summary: 'The store could not be reached or did not answer in time (retryable).' },
+  OPS_ERR_STORE_AUTH: { exit: 77, summary: 'The store refused the credentials, or the user lacks a permission.' },
+  OPS_ERR_STORE_COMPACTED: { exit: 75, summary: 'A revision asked of the store was compacted: list again, then watch from the list.' },
+  OPS_ERR_STORE_LEASE_NOT_FOUND: { exit: 75, summary: 'A store lease expired or was revoked.' },
+  OPS_ERR_STORE_REQUEST: { exit: 70, summary: 'A store request is invalid (a bug): empty or duplicate keys, a future revision.' },
+  OPS_ERR_STORE_CLOSED: { exit: 70, summary: 'The store was used after close().' },
   OPS_ERR_INTERNAL: { exit: 70, summary: 'An unexpected internal error (a bug: please report it).' },
 } as const satisfies Record<string, { exit: number; summary: string }>;
 
