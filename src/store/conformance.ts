@@ -148,6 +148,7 @@ export function storeConformance(name: string, target: ConformanceTarget): void 
     await assert.rejects(store.txn({ success: [put(`${p}a`), put(`${p}a`)] }), isCode('OPS_ERR_STORE_REQUEST'));
     await assert.rejects(store.txn({ success: [{ op: 'delete', key: p, prefix: true }, put(`${p}a`)] }), isCode('OPS_ERR_STORE_REQUEST'));
     await assert.rejects(store.put('', '1'), isCode('OPS_ERR_STORE_REQUEST'));
+    assert.throws(() => store.watch(p, { fromRevision: 0 }), isCode('OPS_ERR_STORE_REQUEST'));
     assert.equal((await store.range(p)).kvs.length, 0);
   });
 

@@ -44,6 +44,12 @@ export function checkRevision(revision: number, what: string): void {
   if (!Number.isSafeInteger(revision) || revision < 0) throw requestError(`${what} must be a non-negative integer, got ${revision}`);
 }
 
+/** Revisions start at 1; etcd would read 0 as "now", so both backends refuse it. */
+export function checkFromRevision(revision: number): void {
+  checkRevision(revision, 'fromRevision');
+  if (revision < 1) throw requestError('fromRevision must be >= 1 (leave it out to watch from now)');
+}
+
 /** Rejects empty keys, two writes of one key and a put under a prefix deleted in the same branch (etcd refuses them too). */
 export function checkTxn(request: TxnRequest): void {
   for (const c of request.compare ?? []) {

@@ -132,7 +132,8 @@ export interface Store {
   delete(key: string, options?: { prefix?: boolean }): Promise<{ deleted: number; revision: number }>;
   /**
    * Events for keys under `prefix`, established when called. Rejects (from the iteration) with
-   * OPS_ERR_STORE_COMPACTED, `details.compactRevision` set, when `fromRevision` was compacted.
+   * OPS_ERR_STORE_COMPACTED, `details.compactRevision` set, when `fromRevision` was compacted;
+   * throws OPS_ERR_STORE_REQUEST at once for a fromRevision under 1, OPS_ERR_STORE_CLOSED after close().
    */
   watch(prefix: string, options?: WatchOptions): AsyncIterable<WatchEvent>;
   grant(ttlSeconds: number, options?: GrantOptions): Promise<Lease>;

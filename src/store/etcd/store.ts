@@ -3,7 +3,7 @@
 import { rootCertificates } from 'node:tls';
 import { Etcd3, type ICompare, type IRequestOp, type ITxnRequest, type Lease as EtcdLease } from 'etcd3';
 import { OpsError } from '../../core/errors.ts';
-import { checkKey, checkRevision, checkTxn, keyAfter, keyBytes } from '../request.ts';
+import { checkFromRevision, checkKey, checkRevision, checkTxn, keyAfter, keyBytes } from '../request.ts';
 import type { Compare, GrantOptions, KV, Lease, Op, OpResult, RangeOptions, RangeResult, Store, StoreHealth, TxnRequest, TxnResult, WatchEvent, WatchOptions } from '../types.ts';
 import { storeError } from './errors.ts';
 import { kvOf, prefixRange } from './kv.ts';
@@ -178,7 +178,7 @@ export class EtcdStore implements Store {
 
   watch(prefix: string, options: WatchOptions = {}): AsyncIterable<WatchEvent> {
     this.#open();
-    if (options.fromRevision !== undefined) checkRevision(options.fromRevision, 'fromRevision');
+    if (options.fromRevision !== undefined) checkFromRevision(options.fromRevision);
     const watch = new EtcdWatch(this.#client, { ...prefixRange(prefix), prefix }, options.fromRevision, options.signal, (w) => this.#watches.delete(w));
     this.#watches.add(watch);
     return watch;

@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { OpsError, isOpsError } from '../../core/errors.ts';
-import { checkKey, checkRevision, checkTxn, keyAfter, keyBytes, prefixEnd } from '../request.ts';
+import { checkFromRevision, checkKey, checkRevision, checkTxn, keyAfter, keyBytes, prefixEnd } from '../request.ts';
 import type { Compare, GrantOptions, KV, Lease, Op, OpResult, RangeOptions, RangeResult, Store, StoreHealth, TxnRequest, TxnResult, WatchEvent, WatchOptions } from '../types.ts';
 import { SqliteLease, type LeaseOwner } from './lease.ts';
 import { kvOf, openDatabase, type KvRow, type LogRow } from './schema.ts';
@@ -130,7 +130,7 @@ export class SqliteStore implements Store, LogSource, LeaseOwner {
 
   watch(prefix: string, options: WatchOptions = {}): AsyncIterable<WatchEvent> {
     this.#open();
-    if (options.fromRevision !== undefined) checkRevision(options.fromRevision, 'fromRevision');
+    if (options.fromRevision !== undefined) checkFromRevision(options.fromRevision);
     const { start, end } = bounds(prefix);
     return watchLog(this, start, end, options.fromRevision ?? this.#revision + 1, options.signal);
   }
