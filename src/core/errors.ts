@@ -22,6 +22,14 @@ export const errorCodes = {
   OPS_ERR_STORE_LEASE_NOT_FOUND: { exit: 75, summary: 'A store lease expired or was revoked.' },
   OPS_ERR_STORE_REQUEST: { exit: 70, summary: 'A store request is invalid (a bug): empty or duplicate keys, a future revision.' },
   OPS_ERR_STORE_CLOSED: { exit: 70, summary: 'The store was used after close().' },
+  OPS_ERR_API_BAD_REQUEST: { exit: 64, summary: 'An API request is malformed: invalid JSON, a bad query parameter or continue token (HTTP 400).' },
+  OPS_ERR_API_NOT_FOUND: { exit: 66, summary: 'The API object asked for does not exist (HTTP 404).' },
+  OPS_ERR_API_CONFLICT: { exit: 75, summary: 'A write named a revision that is no longer current: read again and retry (HTTP 409).' },
+  OPS_ERR_API_INVALID: { exit: 65, summary: 'An API object failed validation; details name the key (HTTP 422).' },
+  OPS_ERR_API_TOO_LARGE: { exit: 65, summary: 'An API request body is larger than the server accepts (HTTP 413).' },
+  OPS_ERR_API_UNAVAILABLE: { exit: 69, summary: 'The server cannot answer now (its store is unreachable); retry after Retry-After (HTTP 503).' },
+  OPS_ERR_RATE_LIMITED: { exit: 75, summary: 'Too many requests from one token subject or client address (HTTP 429, Retry-After).' },
+  OPS_ERR_SELECTOR: { exit: 64, summary: 'A label selector could not be parsed.' },
   OPS_ERR_INTERNAL: { exit: 70, summary: 'An unexpected internal error (a bug: please report it).' },
 } as const satisfies Record<string, { exit: number; summary: string }>;
 
