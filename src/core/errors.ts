@@ -30,6 +30,11 @@ export const errorCodes = {
   OPS_ERR_API_UNAVAILABLE: { exit: 69, summary: 'The server cannot answer now (its store is unreachable); retry after Retry-After (HTTP 503).' },
   OPS_ERR_RATE_LIMITED: { exit: 75, summary: 'Too many requests from one token subject or client address (HTTP 429, Retry-After).' },
   OPS_ERR_SELECTOR: { exit: 64, summary: 'A label selector could not be parsed.' },
+  OPS_ERR_LINK_RECORD: { exit: 65, summary: 'A node, link, config or rollout record in the store does not match its schema.' },
+  OPS_ERR_LINK_PROTOCOL: { exit: 76, summary: 'An agent link message was malformed, unknown, oversized or out of order.' },
+  OPS_ERR_LINK_AUTH: { exit: 77, summary: 'The server refused the agent link: bad or expired token, or no `agent` scope.' },
+  OPS_ERR_LINK_UNAVAILABLE: { exit: 69, summary: 'This server replica takes no agent links now (starting, stopping or without its store lease).' },
+  OPS_ERR_LINK_TOKEN: { exit: 78, summary: 'The agent token file could not be read or is empty.' },
   OPS_ERR_INTERNAL: { exit: 70, summary: 'An unexpected internal error (a bug: please report it).' },
 } as const satisfies Record<string, { exit: number; summary: string }>;
 
