@@ -4,10 +4,10 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { validate } from '../core/config.ts';
 import { errnoCode, isOpsError } from '../core/errors.ts';
-import type { ConfigKind } from './records.ts';
+import { configKindSchema, resourceName, type ConfigKind } from './records.ts';
 
 /** A pushed config document, as the link delivers it. */
 export interface PushedDoc {
@@ -61,6 +61,7 @@ export interface FileApplierOptions {
   onRemoved?(kind: ConfigKind, name: string): Promise<void> | void;
 }
 
+const appliedStateSchema = z.record(resourceName, z.object({ kind: configKindSchema, revision: z.int().positive() }));
 type AppliedState = Record<string, { kind: ConfigKind; revision: number }>;
 
 /**
@@ -99,21 +100,25 @@ export class FileApplier implements ConfigApplier {
       return checked;
     }
     const file = this.file(doc.kind, doc.name);
+    const previous = readIfExists(file);
     try {
-      const state = this.#load();
-      const before = state[doc.name];
       writeAtomic(file, `${JSON.stringify(doc.body, null, 2)}\n`);
-      if (before !== undefined && before.kind !== doc.kind) rmSync(this.file(before.kind, doc.name), { force: true });
-      state[doc.name] = { kind: doc.kind, revision: doc.revision };
-      this.#save(state);
     } catch (err) {
       return { ok: false, error: `cannot write ${file}: ${errnoCode(err) ?? (err instanceof Error ? err.message : String(err))}` };
     }
     try {
       await this.#options.onApplied?.(doc.kind, doc.name, file);
     } catch (err) {
-      return { ok: false, error: `written to ${file}, but applying it failed: ${err instanceof Error ? err.message : String(err)}` };
+      // The host could not run it: put the old document back, so the file is what runs.
+      if (previous === undefined) rmSync(file, { force: true });
+      else writeAtomic(file, previous);
+      return { ok: false, error: `applying it failed, the previous one is kept: ${err instanceof Error ? err.message : String(err)}` };
     }
+    const state = this.#load();
+    const before = state[doc.name];
+    if (before !== undefined && before.kind !== doc.kind) rmSync(this.file(before.kind, doc.name), { force: true });
+    state[doc.name] = { kind: doc.kind, revision: doc.revision };
+    this.#save(state);
     this.#options.log.info({ config: doc.name, kind: doc.kind, revision: doc.revision, file }, 'pushed config applied');
     return { ok: true };
   }
@@ -133,8 +138,7 @@ export class FileApplier implements ConfigApplier {
     if (this.#state) return this.#state;
     let state: AppliedState = {};
     try {
-      const parsed = JSON.parse(readFileSync(join(this.#root, 'applied.json'), 'utf8')) as unknown;
-      if (typeof parsed === 'object' && parsed !== null) state = parsed as AppliedState;
+      state = appliedStateSchema.parse(JSON.parse(readFileSync(join(this.#root, 'applied.json'), 'utf8')));
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') this.#options.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pushed/applied.json unreadable, starting afresh');
     }
@@ -144,6 +148,15 @@ export class FileApplier implements ConfigApplier {
 
   #save(state: AppliedState): void {
     writeAtomic(join(this.#root, 'applied.json'), `${JSON.stringify(state)}\n`);
+  }
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
   }
 }
 
