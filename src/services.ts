@@ -24,7 +24,7 @@ const entry = <S extends z.ZodType, C>(e: ServiceEntry<S, C>): ServiceEntry<S, C
 
 export const services = {
   oom: entry({ section: oomConfigSchema.prefault({}), fromSection: oomFromSection, load: async () => (await import('./proc/oom/service.ts')).oomService }),
-  agent: entry({ section: agentConfigSchema.prefault({}), fromSection: (c) => (c.enabled ? agentOptions(c) : undefined), load: async () => (await import('./agent/run.ts')).agentService }),
+  agent: entry({ section: agentConfigSchema.prefault({}), fromSection: (c, base) => (c.enabled ? agentOptions(c, base) : undefined), load: async () => (await import('./agent/run.ts')).agentService }),
   probe: entry({ section: probeSection.prefault({}), fromSection: probeFromSection, load: async () => (await import('./probe/serve.ts')).probeService }),
   ship: entry({ section: shipSection.prefault({}), fromSection: shipFromSection, load: async () => (await import('./ship/serve.ts')).shipService }),
 };

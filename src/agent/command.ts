@@ -4,6 +4,7 @@ import { commandLogger } from '../core/command.ts';
 import { OpsError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import { collectors } from './collectors/index.ts';
+import type { AgentOptions } from './run.ts';
 
 const durationArg = (value: string): number => {
   const ms = parseDurationMs(value);
@@ -16,7 +17,19 @@ const countArg = (value: string): number => {
   return n;
 };
 
+const labelArg = (value: string, previous: Record<string, string>): Record<string, string> => {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError('expected key=value, such as role=web');
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+};
+
 interface AgentFlags {
+  server?: string;
+  tokenFile?: string;
+  nodeName?: string;
+  label: Record<string, string>;
+  serverCa?: string;
+  dataDir: string;
   listen: string;
   'path.procfs': string;
   'path.sysfs': string;
@@ -55,7 +68,13 @@ export function agentCommand(): Command {
     .option('--push.host-id <id>', 'host id in pushed batches and their idempotency keys (default: the hostname)')
     .option('--push.interval <duration>', 'time between two pushed collections', durationArg, 15_000)
     .option('--push.ring-size <batches>', 'batches kept in memory while the receiver is down (oldest dropped and counted beyond)', countArg, 1024)
-    .option('--push.batch-size <records>', 'collections per POST', countArg, 10);
+    .option('--push.batch-size <records>', 'collections per POST', countArg, 10)
+    .option('--server <url>', 'link to this opsctl server (wss://HOST[:PORT]) to receive pushed configs')
+    .option('--token-file <file>', 'file holding the agent token (scope "agent"), read again before each connection')
+    .option('--node-name <name>', 'this node\'s name on the server (default: the hostname)')
+    .option('--label <key=value>', 'a node label that config selectors match (repeatable)', labelArg, {})
+    .option('--server-ca <file>', 'PEM CA bundle the server certificate must chain to (default: the system CAs)')
+    .option('--data-dir <dir>', 'where pushed configs are kept (pushed/<kind>/<name>.json)', '/var/lib/opsctl/agent');
   for (const c of Object.values(collectors)) {
     cmd.option(`--collector.${c.name}`, `enable the ${c.name} collector${c.defaultEnabled ? ' (default: enabled)' : ' (default: disabled)'}`);
     cmd.option(`--no-collector.${c.name}`, `disable the ${c.name} collector`);
@@ -72,7 +91,8 @@ Examples:
   opsctl agent --path.procfs /host/proc --path.sysfs /host/sys --path.rootfs /host
   opsctl agent --collector.textfile.directory /var/lib/opsctl/textfile
   curl -s --compressed http://127.0.0.1:9100/metrics | grep ^node_load
-  opsctl agent --push.remote-write http://127.0.0.1:9090/api/v1/write --push.interval 15s`)
+  opsctl agent --push.remote-write http://127.0.0.1:9090/api/v1/write --push.interval 15s
+  opsctl agent --server wss://opsctl.example:9443 --token-file /etc/opsctl/agent.token --label role=web --label env=prod`)
     .action((flags: AgentFlags, command: Command) => runAgent(flags, command));
 }
 
@@ -80,6 +100,7 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
   const { listenAddress } = await import('../core/config.ts');
   const parsed = listenAddress().safeParse(flags.listen);
   if (!parsed.success) throw new OpsError('OPS_ERR_USAGE', `--listen: ${parsed.error.issues[0]?.message ?? 'expected host:port'}`);
+  const link = await linkFromFlags(flags);
   const log = await commandLogger(cmd);
   const { hosted, runServices } = await import('../core/runner.ts');
   const { agentService } = await import('./run.ts');
@@ -93,7 +114,21 @@ async function runAgent(flags: AgentFlags, cmd: Command): Promise<void> {
         remoteWrite: flags['push.remoteWrite'], url: flags['push.url'], hostId: flags['push.hostId'],
         intervalMs: flags['push.interval'], ringSize: flags['push.ringSize'], batchSize: flags['push.batchSize'],
       },
+      link,
     })],
     log, shutdownTimeoutMs: 10_000,
   });
+}
+
+/** The link settings from the flags, checked by the same schema as `[agent]` (errors name the flag). */
+async function linkFromFlags(flags: AgentFlags): Promise<AgentOptions['link']> {
+  const { loadConfig } = await import('../core/config.ts');
+  const { z } = await import('zod');
+  const { agentLinkOptions, agentLinkShape, checkAgentLink } = await import('./config.ts');
+  const keys = loadConfig({
+    schema: z.strictObject(agentLinkShape).superRefine(checkAgentLink),
+    flags: { server: flags.server, token_file: flags.tokenFile, node_name: flags.nodeName, labels: flags.label, server_ca: flags.serverCa, data_dir: flags.dataDir },
+    flagNames: { server: '--server', token_file: '--token-file', node_name: '--node-name', labels: '--label', server_ca: '--server-ca', data_dir: '--data-dir' },
+  });
+  return agentLinkOptions(keys);
 }

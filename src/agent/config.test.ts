@@ -25,3 +25,15 @@ test('an unknown collector or a non-http URL is a config error naming the key', 
   assert.throws(() => validate(agentConfigSchema, { disable: ['nope'] }), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "disable\.0"/.test(e.message));
   assert.throws(() => validate(agentConfigSchema, { push: { remote_write: 'ftp://x' } }), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /push\.remote_write/.test(e.message));
 });
+
+test('link keys: server needs token_file; relative files are under the config directory', () => {
+  assert.equal(agentOptions(validate(agentConfigSchema, {})).link, undefined);
+  assert.throws(() => validate(agentConfigSchema, { server: 'wss://opsctl.example' }), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "token_file": a server needs token_file/.test(e.message));
+  assert.throws(() => validate(agentConfigSchema, { server: 'https://x', token_file: 't' }), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "server": expected a wss:\/\//.test(e.message));
+  assert.throws(() => validate(agentConfigSchema, { labels: { role: 'web server' } }), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "labels\.role": "web server" is not a label value/.test(e.message));
+  const c = validate(agentConfigSchema, { server: 'wss://opsctl.example:9443', token_file: 'agent.token', node_name: 'web-1', labels: { role: 'web' }, server_ca: '/etc/opsctl/ca.pem' });
+  assert.deepEqual(agentOptions(c, { configDir: '/etc/opsctl' }).link, {
+    server: 'wss://opsctl.example:9443', tokenFile: '/etc/opsctl/agent.token', nodeName: 'web-1', labels: { role: 'web' },
+    serverCa: '/etc/opsctl/ca.pem', dataDir: '/var/lib/opsctl/agent',
+  });
+});

@@ -1,11 +1,37 @@
 // The `[agent]` section of `opsctl up`: the same settings as the `opsctl agent` flags.
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { duration, listenAddress } from '../core/config.ts';
+import { labelsSchema, resourceName } from '../link/records.ts';
 import { collectors } from './collectors/index.ts';
 import type { AgentOptions } from './run.ts';
 
 const collectorName = z.enum(Object.keys(collectors) as [string, ...string[]]);
 const url = z.url({ protocol: /^https?$/ });
+
+/**
+ * The link to `opsctl server` (docs/link.md): the same keys in `[agent]` and, as flags, on
+ * `opsctl agent` (--server, --token-file, --node-name, --label, --server-ca, --data-dir).
+ */
+export const agentLinkShape = {
+  /** The server, wss://host[:port] (ws:// only for tests on loopback); unset: no link. */
+  server: z.url({ protocol: /^wss?$/, error: 'expected a wss:// (or ws://) URL such as "wss://opsctl.example:9443"' }).optional(),
+  /** A file holding the agent's bearer token (scope `agent`), read again before every connection. */
+  token_file: z.string().min(1).optional(),
+  /** The node's name on the server (default: the hostname). */
+  node_name: resourceName.optional(),
+  /** The node's labels, which config selectors match. */
+  labels: labelsSchema.default({}),
+  /** A PEM CA bundle the server's certificate must chain to (default: the system's CAs). */
+  server_ca: z.string().min(1).optional(),
+  /** Where pushed config documents are kept (`pushed/<kind>/<name>.json`). */
+  data_dir: z.string().min(1).default('/var/lib/opsctl/agent'),
+};
+
+/** A server needs a token file. */
+export function checkAgentLink(c: { server?: string | undefined; token_file?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (c.server !== undefined && c.token_file === undefined) ctx.addIssue({ code: 'custom', path: ['token_file'], message: 'a server needs token_file (the agent token to link with)' });
+}
 
 export const agentConfigSchema = z.strictObject({
   enabled: z.boolean().default(false),
@@ -26,12 +52,25 @@ export const agentConfigSchema = z.strictObject({
     ring_size: z.int().min(1).default(1024),
     batch_size: z.int().min(1).default(10),
   }).prefault({}),
-});
+  ...agentLinkShape,
+}).superRefine(checkAgentLink);
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
 
+type LinkKeys = z.output<z.ZodObject<typeof agentLinkShape>>;
+
+/** The link's options from its keys; relative files are under `baseDir` (up's config directory). */
+export function agentLinkOptions(c: LinkKeys, baseDir = process.cwd()): AgentOptions['link'] {
+  if (c.server === undefined || c.token_file === undefined) return undefined;
+  const path = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    server: c.server, tokenFile: path(c.token_file), nodeName: c.node_name, labels: c.labels,
+    serverCa: c.server_ca === undefined ? undefined : path(c.server_ca), dataDir: path(c.data_dir),
+  };
+}
+
 /** The config as startAgent's options. */
-export function agentOptions(c: AgentConfig): AgentOptions {
+export function agentOptions(c: AgentConfig, base?: { configDir: string }): AgentOptions {
   const names = Object.values(collectors)
     .filter((d) => (d.defaultEnabled || c.enable.includes(d.name)) && !c.disable.includes(d.name))
     .map((d) => d.name);
@@ -41,5 +80,6 @@ export function agentOptions(c: AgentConfig): AgentOptions {
       remoteWrite: c.push.remote_write, url: c.push.url, hostId: c.push.host_id,
       intervalMs: c.push.interval, ringSize: c.push.ring_size, batchSize: c.push.batch_size,
     },
+    link: agentLinkOptions(c, base?.configDir),
   };
 }

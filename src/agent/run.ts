@@ -1,5 +1,5 @@
 // The agent as a service (core/service.ts): its pull endpoint on its own address, node_exporter
-// style, and the optional push; `opsctl agent` and `[agent]` in `opsctl up`.
+// style, the optional push and the optional link to `opsctl server`; `opsctl agent` and `[agent]` in `opsctl up`.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { OpsError } from '../core/errors.ts';
@@ -7,6 +7,7 @@ import { listen } from '../core/http.ts';
 import type { ServiceDefinition } from '../core/service.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { createCollectors } from './collectors/index.ts';
+import type { AgentLinkOptions } from './link.ts';
 import { startCollectLoop } from './push/collect-loop.ts';
 import { initPushMetrics, pushMetrics } from './push/metrics.ts';
 import { opsctlSink } from './push/opsctl-sink.ts';
@@ -30,6 +31,8 @@ export interface AgentOptions {
     ringSize: number;
     batchSize: number;
   };
+  /** The link to `opsctl server` (pushed configs), when a server is set. */
+  link?: AgentLinkOptions | undefined;
 }
 
 /** Where startAgent registers what to stop (in reverse order of registration). */
@@ -40,7 +43,14 @@ export const agentService: ServiceDefinition<AgentOptions> = {
     const stops: Array<() => Promise<void> | void> = [];
     return {
       async start() {
-        await startAgent(options, ctx.log, { add: (_name, stop) => { stops.push(stop); } });
+        try {
+          await startAgent(options, ctx.log, { add: (_name, stop) => { stops.push(stop); } });
+        } catch (err) {
+          // The runner stops only what started: close what did (the HTTP listener) before failing.
+          for (const stop of stops.reverse()) await stop();
+          stops.length = 0;
+          throw err;
+        }
       },
       async stop() {
         for (const stop of stops.reverse()) await stop();
@@ -61,6 +71,12 @@ async function startAgent(options: AgentOptions, log: Logger, life: Stoppers): P
   const bound = await listen(app, options.listen);
   life.add('agent http', () => app.close());
   log.info({ address: bound, collectors: options.collectors }, 'listening');
+
+  if (options.link) {
+    const { startAgentLink } = await import('./link.ts');
+    const client = startAgentLink(options.link, { log: agentLog, registry, rootfs: options.rootfs });
+    life.add('link', () => client.stop());
+  }
 
   const { push } = options;
   for (const [what, url] of [['remote-write', push.remoteWrite], ['push url', push.url]] as const) {

@@ -16,10 +16,12 @@ export const prefixes = {
 /** A node or config name: one key segment and a file name, so no "/" and no leading ".". */
 export const resourceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'expected a name of letters, digits, ".", "_" and "-" (at most 253, starting with a letter or digit)');
 
-export const labelsSchema = z.record(
-  z.string().refine(isLabelKey, { error: (i) => `${JSON.stringify(i.input)} is not a label key (letters, digits, "-", "_", ".", an optional "prefix/"; at most 63)` }),
-  z.string().refine(isLabelValue, { error: (i) => `${JSON.stringify(i.input)} is not a label value (empty, or at most 63 letters, digits, "-", "_", "." starting and ending alphanumeric)` }),
-);
+export const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isLabelKey(key)) ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(key)} is not a label key (letters, digits, "-", "_", "." and an optional "prefix/"; at most 63)` });
+    else if (!isLabelValue(value)) ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(value)} is not a label value (empty, or at most 63 letters, digits, "-", "_", "." starting and ending alphanumeric)` });
+  }
+});
 
 const isoTime = z.iso.datetime({ offset: true });
 
