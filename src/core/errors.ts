@@ -35,6 +35,12 @@ export const errorCodes = {
   OPS_ERR_LINK_AUTH: { exit: 77, summary: 'The server refused the agent link: bad or expired token, or no `agent` scope.' },
   OPS_ERR_LINK_UNAVAILABLE: { exit: 69, summary: 'This server replica takes no agent links now (starting, stopping or without its store lease).' },
   OPS_ERR_LINK_TOKEN: { exit: 78, summary: 'The agent token file could not be read or is empty.' },
+  OPS_ERR_AUTH_MISSING: { exit: 77, summary: 'An API request carried no bearer token.' },
+  OPS_ERR_AUTH_MALFORMED: { exit: 77, summary: 'A bearer token is not a well-formed JWT (or is too long).' },
+  OPS_ERR_AUTH_INVALID: { exit: 77, summary: 'A bearer token failed verification: signature, key, algorithm or claims.' },
+  OPS_ERR_AUTH_EXPIRED: { exit: 77, summary: 'A bearer token has expired.' },
+  OPS_ERR_AUTH_SCOPE: { exit: 77, summary: 'A bearer token lacks the scope the request needs.' },
+  OPS_ERR_AUTH_KEY: { exit: 78, summary: 'A token signing or verification key is missing, unsafe or unusable.' },
   OPS_ERR_RATE_LIMITED: { exit: 75, summary: 'Too many requests or connections from one client.' },
   OPS_ERR_INTERNAL: { exit: 70, summary: 'An unexpected internal error (a bug: please report it).' },
 } as const satisfies Record<string, { exit: number; summary: string }>;
