@@ -4,18 +4,6 @@
 // of milliseconds: a SIGHUP in that time (logrotate's postrotate right after a restart) would end
 // the process. So this file imports nothing heavy and the program comes by dynamic import.
 import { holdSighup } from './core/sighup.ts';
-// Entry point: builds the commander program from each tool's command.ts and maps errors to exit codes.
-import { Command, CommanderError, Option } from 'commander';
-import { isOpsError } from './core/errors.ts';
-import { logFormats, logLevels } from './core/command.ts';
-import { versionCommand } from './version/command.ts';
-import { psCommand, snapshotCommand } from './proc/command.ts';
-import { oomCommand } from './proc/oom/command.ts';
-import { probeCommand } from './probe/command.ts';
-import { upCommand } from './up/command.ts';
-import { agentCommand } from './agent/command.ts';
-import { shipCommand } from './ship/command.ts';
-import { serverCommand } from './server/command.ts';
 
 /** Global options that take their value as the next argument (createProgram in program.ts defines them). */
 export const globalValueOptions: readonly string[] = ['--log-level', '--log-format'];
@@ -26,19 +14,6 @@ export const globalValueOptions: readonly string[] = ['--log-level', '--log-form
  * so `opsctl ps --watch` ends when its terminal closes.
  */
 export const reloadingCommands: ReadonlyArray<readonly [string, string?]> = [['ship'], ['probe', 'serve'], ['up']];
-Exit codes: 0 ok, 1 a check failed, 64 usage or expression error, 66 missing input,
-69 unavailable (listen, webhook), 70 internal, 74 I/O, 78 config error.`);
-  program.addCommand(psCommand());
-  program.addCommand(snapshotCommand());
-  program.addCommand(oomCommand());
-  program.addCommand(probeCommand());
-  program.addCommand(shipCommand());
-  program.addCommand(agentCommand());
-  program.addCommand(serverCommand());
-  program.addCommand(upCommand());
-  program.addCommand(versionCommand());
-  return program;
-}
 
 /** Whether `opsctl ...argv` runs a command that reloads on SIGHUP; decided from argv alone, without the program. */
 export function reloadsOnSighup(argv: readonly string[]): boolean {

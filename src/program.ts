@@ -10,6 +10,7 @@ import { probeCommand } from './probe/command.ts';
 import { upCommand } from './up/command.ts';
 import { agentCommand } from './agent/command.ts';
 import { shipCommand } from './ship/command.ts';
+import { serverCommand } from './server/command.ts';
 
 /** The whole `opsctl` command tree. Tests build it to run commands in-process. */
 export function createProgram(): Command {
@@ -30,13 +31,15 @@ Examples:
   opsctl up --config examples/opsctl.toml   every service the config enables
 
 Exit codes: 0 ok, 1 a check failed, 64 usage or expression error, 66 missing input,
-69 unavailable (listen, webhook), 70 internal, 74 I/O, 78 config error.`);
+69 unavailable (listen, webhook, server), 70 internal, 74 I/O, 75 retry later (conflict,
+rate limited), 77 not allowed (token), 78 config error.`);
   program.addCommand(psCommand());
   program.addCommand(snapshotCommand());
   program.addCommand(oomCommand());
   program.addCommand(probeCommand());
   program.addCommand(shipCommand());
   program.addCommand(agentCommand());
+  program.addCommand(serverCommand());
   program.addCommand(upCommand());
   program.addCommand(versionCommand());
   return program;

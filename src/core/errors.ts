@@ -41,7 +41,6 @@ export const errorCodes = {
   OPS_ERR_AUTH_EXPIRED: { exit: 77, summary: 'A bearer token has expired.' },
   OPS_ERR_AUTH_SCOPE: { exit: 77, summary: 'A bearer token lacks the scope the request needs.' },
   OPS_ERR_AUTH_KEY: { exit: 78, summary: 'A token signing or verification key is missing, unsafe or unusable.' },
-  OPS_ERR_RATE_LIMITED: { exit: 75, summary: 'Too many requests or connections from one client.' },
   OPS_ERR_INTERNAL: { exit: 70, summary: 'An unexpected internal error (a bug: please report it).' },
 } as const satisfies Record<string, { exit: number; summary: string }>;
 
