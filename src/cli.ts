@@ -9,11 +9,12 @@ import { holdSighup } from './core/sighup.ts';
 export const globalValueOptions: readonly string[] = ['--log-level', '--log-format'];
 
 /**
- * The commands that reload on SIGHUP: a command, or a command and its subcommand that reloads (their
+ * The commands that reload on SIGHUP: a command, a command and its subcommand that reloads, or a
+ * command unless it runs a given subcommand ("!name") (their
  * help says so; test/cli.test.ts checks the two agree). Every other command keeps SIGHUP's default,
  * so `opsctl ps --watch` ends when its terminal closes.
  */
-export const reloadingCommands: ReadonlyArray<readonly [string, string?]> = [['ship'], ['probe', 'serve'], ['up']];
+export const reloadingCommands: ReadonlyArray<readonly [string, string?]> = [['ship'], ['probe', 'serve'], ['up'], ['server', '!token']];
 
 /** Whether `opsctl ...argv` runs a command that reloads on SIGHUP; decided from argv alone, without the program. */
 export function reloadsOnSighup(argv: readonly string[]): boolean {
@@ -27,7 +28,9 @@ export function reloadsOnSighup(argv: readonly string[]): boolean {
   }
   const [command, ...rest] = words;
   // A value of the command's own options may come before the subcommand's name.
-  return reloadingCommands.some(([name, sub]) => command === name && (sub === undefined || rest.includes(sub)));
+  // "!sub": the command itself, unless it runs that subcommand (`opsctl server` runs, `opsctl server token` does not).
+  return reloadingCommands.some(([name, sub]) => command === name
+    && (sub === undefined || (sub.startsWith('!') ? !rest.includes(sub.slice(1)) : rest.includes(sub))));
 }
 
 /** Runs `opsctl ...argv` as the process: exit code on process.exitCode (see program.ts). */

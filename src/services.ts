@@ -8,6 +8,7 @@ import type { ServiceDefinition } from './core/service.ts';
 import { hosted, type Hosted } from './core/runner.ts';
 import { oomConfigSchema, oomFromSection } from './proc/oom/config.ts';
 import { probeFromSection, probeSection } from './probe/section.ts';
+import { serverFromSection, serverSection } from './server/section.ts';
 import { shipFromSection, shipSection } from './ship/section.ts';
 
 /** A service as `opsctl up` sees it. */
@@ -23,6 +24,8 @@ export interface ServiceEntry<S extends z.ZodType, C> {
 const entry = <S extends z.ZodType, C>(e: ServiceEntry<S, C>): ServiceEntry<S, C> => e;
 
 export const services = {
+  // First: an agent of the same process links to it once it is up.
+  server: entry({ section: serverSection.prefault({}), fromSection: serverFromSection, load: async () => (await import('./server/service.ts')).serverService }),
   oom: entry({ section: oomConfigSchema.prefault({}), fromSection: oomFromSection, load: async () => (await import('./proc/oom/service.ts')).oomService }),
   agent: entry({ section: agentConfigSchema.prefault({}), fromSection: (c, base) => (c.enabled ? agentOptions(c, base) : undefined), load: async () => (await import('./agent/run.ts')).agentService }),
   probe: entry({ section: probeSection.prefault({}), fromSection: probeFromSection, load: async () => (await import('./probe/serve.ts')).probeService }),

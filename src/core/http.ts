@@ -15,6 +15,8 @@ export interface HttpServerOptions {
    * each block ends in a newline and uses no name the registry has.
    */
   exposition?: ReadonlyArray<() => string>;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  https?: { key: Buffer; cert: Buffer } | undefined;
 }
 
 /**
@@ -25,7 +27,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const loggerInstance: FastifyBaseLogger = options.log.child({ module: 'http' });
   // Scrapes and probes are frequent: per-request logs would drown everything else.
   const logController = new LogController({ disableRequestLogging: true });
-  const app = Fastify({ loggerInstance, logController, return503OnClosing: true });
+  const app = Fastify({ loggerInstance, logController, return503OnClosing: true, ...(options.https && { https: options.https }) }) as unknown as FastifyInstance;
   app.get('/metrics', async (_req, reply) => {
     let body = await options.registry.metrics();
     for (const more of options.exposition ?? []) body += more();

@@ -28,6 +28,8 @@ export interface RunServicesOptions {
   services: readonly Hosted[];
   /** The HTTP server's address; without it no server (a service may serve on its own address). */
   listen?: { host: string; port: number } | undefined;
+  /** HTTPS for that server (PEM key and certificate). */
+  https?: { key: Buffer; cert: Buffer } | undefined;
   log: Logger;
   /** How long stopping may take in all; services are asked to be done 2 s before, to close the rest. */
   shutdownTimeoutMs: number;
@@ -75,7 +77,7 @@ export async function runServices(options: RunServicesOptions): Promise<void> {
     if (options.listen) {
       starting.add('http');
       app = createHttpServer({
-        registry, log,
+        registry, log, https: options.https,
         notReady: () => [...starting, ...created.flatMap((c) => c.service.notReady?.() ?? [])],
         exposition: created.flatMap((c) => (c.service.exposition ? [c.service.exposition.bind(c.service)] : [])),
       });

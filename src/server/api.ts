@@ -49,6 +49,10 @@ export interface ApiOptions {
   checkSelector(text: string): void;
   nodes?: NodesView | undefined;
   rollouts?: RolloutView | undefined;
+  /** The rate-limit key of a client address (IPv6 by /64); default the address. */
+  clientKey?: ((ip: string) => string) | undefined;
+  /** Largest request body (bytes); default fastify's (1 MiB). */
+  bodyLimit?: number | undefined;
 }
 
 interface Route {
@@ -209,14 +213,14 @@ export async function registerApi(app: FastifyInstance, o: ApiOptions): Promise<
     });
     for (const route of table) {
       api.route({
-        method: route.method, url: route.path,
+        method: route.method, url: route.path, ...(o.bodyLimit !== undefined && { bodyLimit: o.bodyLimit }),
         onRequest: async (req, reply) => {
           let principal: Principal;
           try {
             principal = await o.auth.authenticate(req.headers.authorization, route.scope);
           } catch (err) {
             // Failed or missing auth counts against the client's address.
-            limit(o.limiter, `ip:${req.ip}`, reply);
+            limit(o.limiter, `ip:${o.clientKey?.(req.ip) ?? req.ip}`, reply);
             throw err;
           }
           limit(o.limiter, `sub:${principal.subject}`, reply);

@@ -30,7 +30,10 @@ export const auditRecordSchema = z.object({
 });
 export type AuditRecord = z.output<typeof auditRecordSchema>;
 
-/** Keys sort by time: a fixed-width UTC stamp, then a random id for calls in the same millisecond. */
+/** Calls recorded by this process: orders its records within one millisecond. */
+let sequence = 0;
+
+/** Keys sort by time: a fixed-width UTC stamp, this process's sequence, then a random id (other replicas). */
 function auditKey(time: Date, id: string): string {
   return `${auditPrefix}${time.toISOString()}-${id}`;
 }
@@ -74,7 +77,7 @@ export class AuditLog {
   /** Records a call in the background; `flush()` waits for the records in flight. */
   record(entry: Omit<AuditRecord, 'id' | 'time'>): void {
     const time = new Date();
-    const id = randomBytes(6).toString('base64url');
+    const id = `${(sequence++ % 1e9).toString().padStart(9, '0')}-${randomBytes(6).toString('base64url')}`;
     const record: AuditRecord = { id, time: time.toISOString(), ...entry };
     const p = this.#o.store.put(auditKey(time, id), JSON.stringify(record)).then(
       () => { this.#written.inc({ result: 'written' }); },

@@ -1,5 +1,5 @@
-// `opsctl server` (the control plane; for now its `token create`). Light: jose, zod and the config load inside the action.
-import { resolve } from 'node:path';
+// `opsctl server`: runs the control plane, and `token create`. Light: everything loads inside the actions.
+import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { writeOut } from '../core/command.ts';
 import { parseDurationMs } from '../core/units.ts';
@@ -33,14 +33,34 @@ const ttlArg = (value: string): number => {
   return ms;
 };
 
-/** `opsctl server` and its `token create` subcommand. */
+interface ServeFlags {
+  config?: string;
+  listen?: string;
+  checkConfig?: boolean;
+}
+
+/** `opsctl server` (runs the control plane) and its `token create` subcommand. */
 export function serverCommand(): Command {
   const server = new Command('server')
-    .description('the control plane: API tokens (the API server itself comes next)')
+    .description('the control plane: API (nodes, config documents, audit), agent links, tokens')
+    .option('-c, --config <file>', 'opsctl TOML config: its [server] section (the other sections are not run)')
+    .option('--listen <host:port>', 'override [server] listen')
+    .option('--check-config', 'validate the config and the token key and exit (0 valid, 78 invalid)')
     .addHelpText('after', `
+Serves /api/v1 (OpenAPI at /api/v1/openapi.json) and the agent link (/api/v1/link) with
+/metrics, /healthz and /readyz (ready while its store answers). The store is SQLite under
+data_dir by default, or etcd for several replicas ([server] store = "etcd://h1:2379,h2:2379").
+Without [server.auth], a signing secret is created under data_dir on first start.
+SIGHUP is held and logged (nothing reloads yet); SIGTERM closes the agent links (they reconnect
+to another replica) and stops.
+Exit codes: 0 stopped, 69 cannot listen or reach the store, 78 config or key error.
+
 Examples:
+  opsctl server --config examples/opsctl.toml
+  opsctl server --config /etc/opsctl/cluster.toml --listen 0.0.0.0:9120
   opsctl server token create --sub alice --scope ops:read,ops:write --ttl 24h --config /etc/opsctl/opsctl.toml
-  opsctl server token create --sub web-1 --scope agent --ttl 90d --secret-file /etc/opsctl/jwt.secret`);
+  opsctl server token create --sub web-1 --scope agent --ttl 90d --secret-file /etc/opsctl/jwt.secret`)
+    .action((flags: ServeFlags, cmd: Command) => serve(flags, cmd));
   const token = server.command('token')
     .description('API tokens (JWT bearer) signed with the server key')
     .addHelpText('after', `
@@ -69,8 +89,39 @@ Examples:
   opsctl server token create --sub alice --scope ops:read,ops:write --ttl 24h --config /etc/opsctl/opsctl.toml
   opsctl server token create --sub ci --scope ops:write --ttl 15m --secret-file jwt.secret --json | jq -r .token
   opsctl server token create --sub web-1 --scope agent --ttl 90d --private-key-file signing-key.pem --issuer opsctl`)
-    .action((flags: TokenCreateFlags) => createToken(flags));
+    // commander gives `--config` after `token create` to the parent `server` (which has one too): take it from there.
+    .action((flags: TokenCreateFlags, cmd: Command) => createToken({ ...flags, config: flags.config ?? (cmd.optsWithGlobals<{ config?: string }>().config) }));
   return server;
+}
+
+async function serve(flags: ServeFlags, cmd: Command): Promise<void> {
+  const { loadConfig } = await import('../core/config.ts');
+  const { globalOptions } = await import('../core/command.ts');
+  const { upConfigSchema } = await import('../up/config.ts');
+  const { serverFromSection } = await import('./section.ts');
+  const { serverService } = await import('./service.ts');
+  const runner = await import('../core/runner.ts');
+  const { createLogger } = await import('../core/log.ts');
+  const root = cmd.parent;
+  const cli = (name: string): boolean => root?.getOptionValueSource(name) === 'cli';
+  const g = globalOptions(cmd);
+  const config = loadConfig({
+    schema: upConfigSchema, file: flags.config,
+    env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^OPSCTL_SHIP_[^_]/.test(name))),
+    flags: { 'server.listen': flags.listen, 'log.level': cli('logLevel') ? g.logLevel : undefined, 'log.format': cli('logFormat') ? g.logFormat : undefined },
+    flagNames: { 'server.listen': '--listen', 'log.level': '--log-level', 'log.format': '--log-format' },
+  });
+  const base = { configDir: flags.config === undefined ? process.cwd() : dirname(resolve(flags.config)) };
+  const section = serverFromSection(config.server, base, true);
+  if (!section) return;
+  const services = [runner.hosted('server', serverService, section)];
+  if (flags.checkConfig) {
+    await runner.checkServices(services);
+    return writeOut(`config ok${flags.config ? `: ${flags.config}` : ''} (store ${section.store})\n`);
+  }
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  const { readPemPair } = await import('./section.ts');
+  await runner.runServices({ services, listen: section.listen, https: section.tls && readPemPair(section.tls), log, shutdownTimeoutMs: config.shutdown_timeout });
 }
 
 async function createToken(flags: TokenCreateFlags): Promise<void> {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isOpsError, OpsError } from '../core/errors.ts';
 import { validate } from '../core/config.ts';
 import type { KV, Store } from '../store/index.ts';
+import { configRecordSchema, prefixes, type ConfigRecord } from '../link/records.ts';
 
 /** The kinds of documents, each validated with its tool's config schema (imported when needed). */
 export const configKinds = {
@@ -34,22 +35,12 @@ export const configWriteSchema = z.strictObject({
 });
 export type ConfigWrite = z.output<typeof configWriteSchema>;
 
-/** A stored document (the value under /opsctl/config/<name>). */
-export const configRecordSchema = z.object({
-  name: z.string(),
-  kind: z.string(),
-  selector: z.string(),
-  description: z.string().optional(),
-  body: z.record(z.string(), z.unknown()),
-  author: z.string(),
-  updatedAt: z.string(),
-});
-export type ConfigRecord = z.output<typeof configRecordSchema>;
+export { configRecordSchema, type ConfigRecord } from '../link/records.ts';
 
 /** A document as the API returns it: the record with its revision. */
 export type ConfigDocument = ConfigRecord & { revision: number; createRevision: number };
 
-export const configPrefix = '/opsctl/config/';
+export const configPrefix = prefixes.config;
 
 export function configKey(name: string): string {
   return `${configPrefix}${name}`;
