@@ -5,7 +5,6 @@
 import type { z } from 'zod';
 import { agentConfigSchema, agentOptions } from './agent/config.ts';
 import type { ServiceDefinition } from './core/service.ts';
-import { hosted, type Hosted } from './core/runner.ts';
 import { oomConfigSchema, oomFromSection } from './proc/oom/config.ts';
 import { probeFromSection, probeSection } from './probe/section.ts';
 import { serverFromSection, serverSection } from './server/section.ts';
@@ -33,9 +32,3 @@ export const services = {
 };
 
 export type ServiceName = keyof typeof services;
-
-/** The service `name` with its config from `value` (its section), or undefined when not enabled. */
-export async function hostedFromSection<S extends z.ZodType, C>(name: string, e: ServiceEntry<S, C>, value: z.output<S>, base: { configDir: string }): Promise<Hosted | undefined> {
-  const config = e.fromSection(value, base);
-  return config === undefined ? undefined : hosted(name, await e.load(), config);
-}

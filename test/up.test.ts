@@ -151,3 +151,29 @@ test('up loads only the services its config enables: with [probe] alone, no modu
   assert.deepEqual(modules.filter((m) => m.includes('/src/ship/') && !/\/(command|section)\.ts$/.test(m)), [], 'ship modules loaded');
   assert.deepEqual(modules.filter((m) => /\/src\/agent\/(run|scrape|server)\.ts$/.test(m)), [], 'agent service modules loaded');
 });
+
+test('up with [server] and [agent]: the agent links to the server of the same process, one node ready', async () => {
+  const config = join(tmp, 'up-server.toml');
+  writeFileSync(config, 'listen = "127.0.0.1:0"\n[log]\nformat = "json"\n[oom]\nenabled = false\n[server]\nenabled = true\ndata_dir = "server-data"\n[agent]\nenabled = true\nlisten = "127.0.0.1:0"\ndisable = ["filesystem"]\ndata_dir = "agent-data"\nnode_name = "self"\n');
+  const child = startCli(['up', '--config', config]);
+  const done = collect(child, 60_000);
+  try {
+    const listening = await waitForLine(child, /\/api\/v1\/link.*"msg":"listening"/);
+    const up = await waitForLine(child, /"msg":"up"/);
+    assert.match(up, /"services":\["http","server","agent"\]/);
+    const address = (JSON.parse(listening) as { address: string }).address;
+    const token = await runCli(['server', 'token', 'create', '--config', config, '--sub', 'test', '--scope', 'ops:read']);
+    assert.equal(token.code, 0, token.stderr);
+    let node: { status?: string } = {};
+    for (let i = 0; i < 100 && node.status !== 'ready'; i++) {
+      const res = await fetch(`http://${address}/api/v1/nodes/self`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } });
+      if (res.status === 200) node = await res.json() as { status?: string };
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(node.status, 'ready');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const res = await done;
+  assert.equal(res.code, 0, res.stderr);
+});

@@ -11,9 +11,12 @@ import { LinkClient } from '../link/client.ts';
 import { collectFacts } from '../link/facts.ts';
 
 export interface AgentLinkOptions {
-  /** wss://host[:port] */
-  server: string;
-  tokenFile: string;
+  /** wss://host[:port], or a function giving it at start (the server in this process, once it listens). */
+  server: string | (() => string);
+  /** The file holding the agent's token (read again before every connection)... */
+  tokenFile?: string | undefined;
+  /** ...or a function that gives one (the server in this process mints it with its own key). */
+  token?: (() => Promise<string>) | undefined;
   /** Default: the hostname. */
   nodeName?: string | undefined;
   labels: Record<string, string>;
@@ -37,7 +40,10 @@ export function readToken(file: string): string {
 
 /** Starts the link (the token file must be readable now); stop the returned client to close it. */
 export function startAgentLink(options: AgentLinkOptions, context: { log: Logger; registry: Registry; rootfs: string }): LinkClient {
-  readToken(options.tokenFile);
+  const { tokenFile } = options;
+  if (tokenFile !== undefined) readToken(tokenFile);
+  const token = tokenFile !== undefined ? (): string => readToken(tokenFile) : options.token;
+  if (token === undefined) throw new OpsError('OPS_ERR_LINK_TOKEN', 'the link to the server needs a token file', { details: {} });
   let ca: Buffer | undefined;
   if (options.serverCa !== undefined) {
     try {
@@ -52,7 +58,7 @@ export function startAgentLink(options: AgentLinkOptions, context: { log: Logger
     onApplied: (kind, name, file) => { log.info({ kind, config: name, file }, 'pushed config saved; it runs once the service is (re)started on it'); },
   });
   const client = new LinkClient({
-    url: options.server, token: () => readToken(options.tokenFile), name: options.nodeName ?? hostname(), labels: options.labels,
+    url: typeof options.server === 'function' ? options.server() : options.server, token, name: options.nodeName ?? hostname(), labels: options.labels,
     facts: collectFacts(context.rootfs), ca, apply, log, registry: context.registry,
   });
   client.start();

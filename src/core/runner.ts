@@ -38,7 +38,7 @@ export interface RunServicesOptions {
   signal?: AbortSignal | undefined;
   /** Logged once every service started (e.g. `up`'s list of services). */
   started?: { message: string; fields: Record<string, unknown> } | undefined;
-  /** Called with the bound address once listening. */
+  /** Called with the bound address once listening, before the services start. */
   onListening?: (address: string) => void;
 }
 
@@ -85,6 +85,7 @@ export async function runServices(options: RunServicesOptions): Promise<void> {
       if (reloadable.length > 0) registerReloadRoute(app, () => reloadAll(reloadable, reloads));
       const server = app;
       address = await listen(server, options.listen);
+      options.onListening?.(address); // before the services start: one may need it (an agent linking to this process)
       life.add('http', () => server.close());
       starting.delete('http');
     }
@@ -96,7 +97,6 @@ export async function runServices(options: RunServicesOptions): Promise<void> {
     if (address !== undefined) {
       const endpoints = ['/metrics', '/healthz', '/readyz', ...created.flatMap((c) => c.service.endpoints ?? []), ...(reloadable.length > 0 ? ['/-/reload'] : [])];
       log.info({ address, endpoints }, 'listening');
-      options.onListening?.(address);
     }
     if (options.started) log.info(options.started.fields, options.started.message);
     // Registered last, so removed first when stopping: a SIGHUP while stopping is held, not a reload.

@@ -1,7 +1,9 @@
 // The control plane as a service (core/service.ts): `opsctl server` alone, or `[server]` in
 // `opsctl up`. Opens the store, serves /api/v1 (auth, rate limits, audit) and the agent link, and
 // is ready only while the store answers.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultSecretName } from './default-key.ts';
 import type { ServiceDefinition } from '../core/service.ts';
 import { OpsError } from '../core/errors.ts';
 import { openStore, parseStoreUrl, type Store } from '../store/index.ts';
@@ -39,7 +41,9 @@ async function open(config: ServerServiceConfig): Promise<Store> {
 export const serverService: ServiceDefinition<ServerServiceConfig> = {
   async check(config) {
     parseStoreUrl(config.store, config.data_dir);
-    await loadAuth(config.auth, config.data_dir, { create: false });
+    // No key configured and none created yet: the first start creates it, nothing to check.
+    const firstStart = config.auth.secret_file === undefined && config.auth.jwks_file === undefined && !existsSync(join(config.data_dir, defaultSecretName));
+    if (!firstStart) await loadAuth(config.auth, config.data_dir, { create: false });
   },
   async create(config, ctx) {
     const { log, registry } = ctx;
