@@ -3,25 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { parseOsRelease } from '../core/os-release.ts';
 import { versionInfo } from '../core/version.ts';
 import type { NodeFacts } from './records.ts';
 
-/** The fields of an os-release file (shell-style KEY=value lines, values optionally quoted). */
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (!m?.[1] || m[2] === undefined) continue;
-    let value = m[2];
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
-      value = value.slice(1, -1);
-      if (quote === '"') value = value.replace(/\\(["$`\\])/g, '$1');
-    }
-    out[m[1]] = value;
-  }
-  return out;
-}
+export { parseOsRelease } from '../core/os-release.ts';
 
 /** This host's facts; os-release is read under `rootfs` (/etc/os-release, then /usr/lib/os-release). */
 export function collectFacts(rootfs = '/'): NodeFacts {
