@@ -276,3 +276,15 @@ test('nodeStatus: ready with a fresh link, unknown with a stale one, not_ready w
   assert.deepEqual(nodeStatus(n, l, new Date('2025-01-01T00:11:31.000Z')), { status: 'unknown', reason: 'replica r1 has not refreshed the link since 2025-01-01T00:10:00.000Z' });
   assert.deepEqual(nodeStatus(n, undefined, new Date()), { status: 'not_ready', reason: 'disconnected since 2025-01-01T00:05:00.000Z' });
 });
+
+test('hub: an applied config whose ack was lost (the link dropped first) is recorded from the next hello', async (t) => {
+  const store = await sqlite(t);
+  const h = await startHub(t, store);
+  const key = configKey('lost-ack');
+  const revision = await store.put(key, encodeRecord(configRecordSchema, { name: 'lost-ack', kind: 'agent', selector: '', body: {}, author: 't', updatedAt: new Date().toISOString() }, key));
+  const peer = await rawPeer(t, h.url);
+  peer.send(hello('n-lost', {}, { 'lost-ack': revision }));
+  await until(async () => (await read(store, rolloutKey('lost-ack', 'n-lost'), rolloutRecordSchema))?.revision === revision, 'the rollout recorded from hello');
+  assert.equal((await read(store, rolloutKey('lost-ack', 'n-lost'), rolloutRecordSchema))?.ok, true);
+  assert.ok(!peer.messages.some((m) => m.type === 'config'), 'what the agent has is not sent again');
+});

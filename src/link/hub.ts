@@ -336,7 +336,27 @@ export class LinkHub {
       this.#send(link, { type: 'welcome', replica: this.replica, heartbeatSeconds: this.#heartbeatMs / 1000 });
       this.#log.info({ node: hello.name, address: link.address, version: hello.version, labels: hello.labels }, 'agent linked');
       for (const name of new Set([...this.#configs.names(), ...link.sent.keys()])) this.#offer(link, name);
+      await this.#recordApplied(hello);
     });
+  }
+
+  /**
+   * What the agent says it applied, recorded where its ack was lost (the link dropped between
+   * applying and acking): the rollout record then shows that revision, as the ack would have.
+   */
+  async #recordApplied(hello: Hello): Promise<void> {
+    for (const [config, revision] of Object.entries(hello.applied)) {
+      const key = rolloutKey(config, hello.name);
+      try {
+        const kv = await this.#store.get(key);
+        const current = kv && decodeRecord(rolloutRecordSchema, kv);
+        if (current && current.revision >= revision) continue;
+        const record = { config, node: hello.name, revision, ok: true, appliedAt: new Date().toISOString() };
+        await this.#store.put(key, encodeRecord(rolloutRecordSchema, record, key));
+      } catch (err) {
+        this.#log.warn({ node: hello.name, config, err: errorMessage(err) }, 'cannot record an applied config from hello');
+      }
+    }
   }
 
   /** Writes the node (keeping firstSeen) and the link under our lease, in one transaction. */
