@@ -28,25 +28,68 @@ function view(node: NodeRecord, revision: number, link: LinkRecord | undefined, 
   return { ...node, revision, status: s.status, ...('reason' in s && { reason: s.reason }), ...(link && { replica: link.replica, connectedAt: link.connectedAt }) };
 }
 
+/**
+ * Decoded records by key, valid while the key's modRevision is the same (a record never changes
+ * without a new revision): a list of 1,000 nodes then validates only what changed since the last.
+ */
+class DecodeCache<T> {
+  readonly #entries = new Map<string, { revision: number; value: T | undefined }>();
+  readonly #decode: (kv: KV) => T | undefined;
+
+  constructor(decode: (kv: KV) => T | undefined) {
+    this.#decode = decode;
+  }
+
+  get(kv: KV): T | undefined {
+    const hit = this.#entries.get(kv.key);
+    if (hit && hit.revision === kv.modRevision) return hit.value;
+    if (this.#entries.size >= 200_000) this.#entries.clear(); // bounded: start over rather than grow
+    const value = this.#decode(kv);
+    this.#entries.set(kv.key, { revision: kv.modRevision, value });
+    return value;
+  }
+}
+
+/** Every key-value under `prefix`, page by page at one revision. */
+async function rangeAll(store: Store, prefix: string): Promise<KV[]> {
+  const out: KV[] = [];
+  let after: string | undefined;
+  let revision: number | undefined;
+  for (;;) {
+    const page = await store.range(prefix, { limit: 1000, ...(after !== undefined && { after }), ...(revision !== undefined && { revision }) });
+    revision ??= page.revision;
+    out.push(...page.kvs);
+    if (!page.more) return out;
+    after = page.kvs.at(-1)?.key;
+  }
+}
+
 export function nodesView(store: Store, log: Logger): NodesView {
+  const nodes = new DecodeCache((kv) => decodeOr(log, () => decodeRecord(nodeRecordSchema, kv)));
+  const links = new DecodeCache((kv) => decodeOr(log, () => decodeRecord(linkRecordSchema, kv)));
   const link = async (name: string): Promise<LinkRecord | undefined> => {
     const kv = await store.get(linkKey(name));
-    return kv && decodeOr(log, () => decodeRecord(linkRecordSchema, kv));
+    return kv && links.get(kv);
   };
   return {
     async list(query) {
       const selector = parseSelector(query.selector ?? '');
       const page = await listPage(store, prefixes.nodes, query, (kv) => {
-        const node = decodeOr(log, () => decodeRecord(nodeRecordSchema, kv));
+        const node = nodes.get(kv);
         return node && { node, revision: kv.modRevision };
       }, ({ node }) => matches(selector, node.labels));
+      // One read of every link rather than one per node.
+      const byNode = new Map<string, LinkRecord>();
+      for (const kv of await rangeAll(store, prefixes.links)) {
+        const l = links.get(kv);
+        if (l) byNode.set(l.node, l);
+      }
       const now = new Date();
-      const items = await Promise.all(page.items.map(async ({ node, revision }) => view(node, revision, await link(node.name), now)));
-      return { ...page, items };
+      return { ...page, items: page.items.map(({ node, revision }) => view(node, revision, byNode.get(node.name), now)) };
     },
     async get(name) {
       const kv = await store.get(nodeKey(name));
-      const node = kv && decodeOr(log, () => decodeRecord(nodeRecordSchema, kv));
+      const node = kv && nodes.get(kv);
       if (!kv || !node) throw new OpsError('OPS_ERR_API_NOT_FOUND', `no node "${name}"`, { details: { kind: 'node', name } });
       return view(node, kv.modRevision, await link(name), new Date());
     },
@@ -70,16 +113,7 @@ export function rolloutView(store: Store, log: Logger): RolloutView {
       if (!kv || !doc) throw new OpsError('OPS_ERR_API_NOT_FOUND', `no config "${name}"`, { details: { kind: 'config', name } });
       const revision = kv.modRevision;
       const selector = parseSelector(doc.selector);
-      const all = async (prefix: string): Promise<KV[]> => {
-        const out: KV[] = [];
-        let after: string | undefined;
-        for (;;) {
-          const page = await store.range(prefix, { limit: 1000, ...(after !== undefined && { after }) });
-          out.push(...page.kvs);
-          if (!page.more) return out;
-          after = page.kvs.at(-1)?.key;
-        }
-      };
+      const all = (prefix: string): Promise<KV[]> => rangeAll(store, prefix);
       const [nodeKvs, linkKvs, rolloutKvs] = await Promise.all([all(prefixes.nodes), all(prefixes.links), all(`${prefixes.rollout}${name}/`)]);
       const links = new Map(linkKvs.flatMap((l) => { const r = decodeOr(log, () => decodeRecord(linkRecordSchema, l)); return r ? [[r.node, r] as const] : []; }));
       const acks = new Map<string, RolloutRecord>(rolloutKvs.flatMap((r) => { const a = decodeOr(log, () => decodeRecord(rolloutRecordSchema, r)); return a ? [[keyName(r.key), a] as const] : []; }));
