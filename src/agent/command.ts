@@ -23,8 +23,11 @@ const labelArg = (value: string, previous: Record<string, string>): Record<strin
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 };
 
+/** --server, repeatable, each one URL or a comma-separated list. */
+const serverArg = (value: string, previous: string[] | undefined): string[] => [...previous ?? [], value];
+
 interface AgentFlags {
-  server?: string;
+  server?: string[];
   tokenFile?: string;
   nodeName?: string;
   label: Record<string, string>;
@@ -69,7 +72,7 @@ export function agentCommand(): Command {
     .option('--push.interval <duration>', 'time between two pushed collections', durationArg, 15_000)
     .option('--push.ring-size <batches>', 'batches kept in memory while the receiver is down (oldest dropped and counted beyond)', countArg, 1024)
     .option('--push.batch-size <records>', 'collections per POST', countArg, 10)
-    .option('--server <url>', 'link to this opsctl server (wss://HOST[:PORT]) to receive pushed configs')
+    .option('--server <url>', 'link to this opsctl server (wss://HOST[:PORT]) to receive pushed configs; repeatable or comma-separated for replicas (the agent starts at a random one and fails over)', serverArg)
     .option('--token-file <file>', 'file holding the agent token (scope "agent"), read again before each connection')
     .option('--node-name <name>', 'this node\'s name on the server (default: the hostname)')
     .option('--label <key=value>', 'a node label that config selectors match (repeatable)', labelArg, {})
@@ -92,7 +95,8 @@ Examples:
   opsctl agent --collector.textfile.directory /var/lib/opsctl/textfile
   curl -s --compressed http://127.0.0.1:9100/metrics | grep ^node_load
   opsctl agent --push.remote-write http://127.0.0.1:9090/api/v1/write --push.interval 15s
-  opsctl agent --server wss://opsctl.example:9443 --token-file /etc/opsctl/agent.token --label role=web --label env=prod`)
+  opsctl agent --server wss://opsctl.example:9443 --token-file /etc/opsctl/agent.token --label role=web --label env=prod
+  opsctl agent --server wss://ops-1.example:9443,wss://ops-2.example:9443,wss://ops-3.example:9443 --token-file /etc/opsctl/agent.token`)
     .action((flags: AgentFlags, command: Command) => runAgent(flags, command));
 }
 

@@ -33,7 +33,18 @@ test('link keys: server needs token_file; relative files are under the config di
   assert.throws(() => validate(agentConfigSchema, { labels: { role: 'web server' } }), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "labels\.role": "web server" is not a label value/.test(e.message));
   const c = validate(agentConfigSchema, { server: 'wss://opsctl.example:9443', token_file: 'agent.token', node_name: 'web-1', labels: { role: 'web' }, server_ca: '/etc/opsctl/ca.pem' });
   assert.deepEqual(agentOptions(c, { configDir: '/etc/opsctl' }).link, {
-    server: 'wss://opsctl.example:9443', tokenFile: '/etc/opsctl/agent.token', nodeName: 'web-1', labels: { role: 'web' },
+    server: ['wss://opsctl.example:9443'], tokenFile: '/etc/opsctl/agent.token', nodeName: 'web-1', labels: { role: 'web' },
     serverCa: '/etc/opsctl/ca.pem', dataDir: '/var/lib/opsctl/agent',
   });
+});
+
+test('link keys: server is one URL, a comma-separated list or an array of them (replicas, in order)', () => {
+  const servers = (server: unknown): unknown => validate(agentConfigSchema, { server, token_file: 't' }).server;
+  assert.deepEqual(servers('wss://a.example'), ['wss://a.example']);
+  assert.deepEqual(servers('wss://a.example, wss://b.example:9443,'), ['wss://a.example', 'wss://b.example:9443']);
+  assert.deepEqual(servers(['wss://a.example', 'ws://127.0.0.1:1,ws://127.0.0.1:2']), ['wss://a.example', 'ws://127.0.0.1:1', 'ws://127.0.0.1:2']);
+  assert.throws(() => servers(['wss://a.example', 'https://b.example']), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "server": expected a wss:\/\/ \(or ws:\/\/\) URL such as "wss:\/\/opsctl.example:9443", got "https:\/\/b.example"/.test(e.message));
+  assert.throws(() => servers([]), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "server": expected at least one/.test(e.message));
+  assert.throws(() => servers(' , '), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "server": expected at least one/.test(e.message));
+  assert.throws(() => servers(7), (e) => isOpsError(e, 'OPS_ERR_CONFIG_INVALID') && /key "server": expected a wss:\/\/ URL or a list/.test(e.message));
 });

@@ -8,14 +8,33 @@ import type { AgentOptions } from './run.ts';
 
 const collectorName = z.enum(Object.keys(collectors) as [string, ...string[]]);
 const url = z.url({ protocol: /^https?$/ });
+const wsUrl = z.url({ protocol: /^wss?$/ });
+
+/** `"wss://a"`, `"wss://a,wss://b"` or `["wss://a", "wss://b,wss://c"]`: the URLs, in order, blanks dropped. */
+function serverList(value: unknown): unknown {
+  if (typeof value !== 'string' && !Array.isArray(value)) return value;
+  const items: unknown[] = typeof value === 'string' ? [value] : value;
+  return items.flatMap((item) => (typeof item === 'string' ? item.split(',').map((s) => s.trim()).filter((s) => s !== '') : [item]));
+}
+
+/** One server or several replicas of it (the agent fails over between them). */
+const serverUrls = z.preprocess(serverList, z.array(z.string(), { error: 'expected a wss:// URL or a list of them' }).superRefine((urls, ctx) => {
+  if (urls.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one wss:// (or ws://) URL' });
+  for (const u of urls) {
+    if (!wsUrl.safeParse(u).success) ctx.addIssue({ code: 'custom', message: `expected a wss:// (or ws://) URL such as "wss://opsctl.example:9443", got "${u}"` });
+  }
+}));
 
 /**
  * The link to `opsctl server` (docs/link.md): the same keys in `[agent]` and, as flags, on
  * `opsctl agent` (--server, --token-file, --node-name, --label, --server-ca, --data-dir).
  */
 export const agentLinkShape = {
-  /** The server, wss://host[:port] (ws:// only for tests on loopback); unset: no link. */
-  server: z.url({ protocol: /^wss?$/, error: 'expected a wss:// (or ws://) URL such as "wss://opsctl.example:9443"' }).optional(),
+  /**
+   * The server, wss://host[:port] (ws:// only for tests on loopback), or its replicas: an array or a
+   * comma-separated string (the agent starts at a random one and moves to the next when a link fails); unset: no link.
+   */
+  server: serverUrls.optional(),
   /** A file holding the agent's bearer token (scope `agent`), read again before every connection. */
   token_file: z.string().min(1).optional(),
   /** The node's name on the server (default: the hostname). */
@@ -29,7 +48,7 @@ export const agentLinkShape = {
 };
 
 /** A server needs a token file. */
-export function checkAgentLink(c: { server?: string | undefined; token_file?: string | undefined }, ctx: z.RefinementCtx): void {
+export function checkAgentLink(c: { server?: readonly string[] | undefined; token_file?: string | undefined }, ctx: z.RefinementCtx): void {
   if (c.server !== undefined && c.token_file === undefined) ctx.addIssue({ code: 'custom', path: ['token_file'], message: 'a server needs token_file (the agent token to link with)' });
 }
 

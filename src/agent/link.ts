@@ -11,8 +11,8 @@ import { LinkClient } from '../link/client.ts';
 import { collectFacts } from '../link/facts.ts';
 
 export interface AgentLinkOptions {
-  /** wss://host[:port], or a function giving it at start (the server in this process, once it listens). */
-  server: string | (() => string);
+  /** wss://host[:port] or several replicas' URLs, or a function giving one at start (the server in this process, once it listens). */
+  server: string | readonly string[] | (() => string);
   /** The file holding the agent's token (read again before every connection)... */
   tokenFile?: string | undefined;
   /** ...or a function that gives one (the server in this process mints it with its own key). */

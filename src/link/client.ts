@@ -1,6 +1,8 @@
 // The agent side of the link: one outbound WebSocket to the server with a bearer token (read again
 // before each attempt), hello, heartbeats, each pushed config applied in order and acked, and
-// reconnects with exponential backoff and full jitter so a restarted server is not stampeded.
+// reconnects with exponential backoff and full jitter so a restarted server is not stampeded. Given
+// several server URLs (replicas), it starts at a random one and moves to the next after a failed
+// attempt or a lost link; the backoff step grows once per full round of the URLs.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import WebSocket from 'ws';
@@ -22,9 +24,17 @@ export interface BackoffOptions {
   now?: () => number;
 }
 
+/** The backoff and, with several server URLs, how many attempts share one step (one per URL). */
+export interface BackoffSettings extends BackoffOptions {
+  /** Attempts per step (default 1): with N replicas the step doubles after each round of N attempts. */
+  perStep?: number;
+}
+
 /**
  * Reconnect delays: exponential steps (base, 2 base, 4 base... up to cap) with full jitter (a random
  * wait between 0 and the step), from the first reconnect on: agents dropped together come back spread.
+ * With `perStep: n` (n server replicas) every n attempts share a step: a round over the replicas
+ * waits (jittered) before each attempt, and the step doubles once per round.
  * @example const b = new ReconnectBackoff(); setTimeout(connect, b.next());
  */
 export class ReconnectBackoff {
@@ -33,20 +43,22 @@ export class ReconnectBackoff {
   readonly #resetAfter: number;
   readonly #random: () => number;
   readonly #now: () => number;
+  readonly #perStep: number;
   #attempt = 0;
   #since: number | undefined;
 
-  constructor(options: BackoffOptions = {}) {
+  constructor(options: BackoffSettings = {}) {
     this.#base = options.baseMs ?? 1000;
     this.#cap = options.capMs ?? 60_000;
     this.#resetAfter = options.resetAfterMs ?? 30_000;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#perStep = Math.max(1, Math.floor(options.perStep ?? 1));
   }
 
-  /** The wait before the next attempt; each call grows the step until a link lasts. */
+  /** The wait before the next attempt; every `perStep` calls grow the step until a link lasts. */
   next(): number {
-    const step = Math.min(this.#cap, this.#base * 2 ** this.#attempt);
+    const step = Math.min(this.#cap, this.#base * 2 ** Math.floor(this.#attempt / this.#perStep));
     if (step < this.#cap) this.#attempt++;
     return Math.floor(this.#random() * step);
   }
@@ -64,8 +76,12 @@ export class ReconnectBackoff {
 }
 
 export interface LinkClientOptions {
-  /** The server: `wss://host[:port]` (the link path is added when the URL has none) or `ws://` (tests). */
-  url: string;
+  /**
+   * The server: `wss://host[:port]` (the link path is added when the URL has none) or `ws://` (tests);
+   * or its replicas, tried in order from a random one (`backoff.random` picks it), the next one after
+   * a failed attempt or a lost link.
+   */
+  url: string | readonly string[];
   /** The bearer token, or how to get it: called before every attempt, so a rotated token file is picked up. */
   token: string | (() => string | Promise<string>);
   name: string;
@@ -98,7 +114,8 @@ export function linkUrl(server: string): string {
  */
 export class LinkClient {
   readonly #options: LinkClientOptions;
-  readonly #url: string;
+  readonly #urls: readonly string[];
+  #at: number;
   readonly #log: Logger;
   readonly #backoff: ReconnectBackoff;
   readonly #maxBytes: number;
@@ -113,9 +130,13 @@ export class LinkClient {
 
   constructor(options: LinkClientOptions) {
     this.#options = options;
-    this.#url = linkUrl(options.url);
+    const urls = typeof options.url === 'string' ? [options.url] : options.url;
+    if (urls.length === 0) throw new TypeError('expected at least one server URL');
+    this.#urls = [...new Set(urls.map(linkUrl))];
     this.#log = options.log;
-    this.#backoff = new ReconnectBackoff(options.backoff);
+    // A random first replica spreads agents configured with the same list.
+    this.#at = Math.min(this.#urls.length - 1, Math.floor((options.backoff?.random ?? Math.random)() * this.#urls.length));
+    this.#backoff = new ReconnectBackoff({ ...options.backoff, perStep: this.#urls.length });
     this.#maxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
     if (options.registry) {
       const registers = [options.registry];
@@ -135,6 +156,11 @@ export class LinkClient {
   /** The server replica holding our link, when linked. */
   get replica(): string | undefined {
     return this.#replica;
+  }
+
+  /** The server URL (link path included) of the current or next attempt. */
+  get url(): string {
+    return this.#urls[this.#at] as string;
   }
 
   /** Connects (at once) and keeps reconnecting until stop(). */
@@ -171,8 +197,10 @@ export class LinkClient {
 
   #retry(): void {
     if (this.#stopped) return;
+    // The next replica (the same one when there is only one), after a jittered wait.
+    this.#at = (this.#at + 1) % this.#urls.length;
     const delayMs = this.#backoff.next();
-    this.#log.debug({ delayMs }, 'reconnecting');
+    this.#log.debug({ delayMs, url: this.url }, 'reconnecting');
     this.#retryTimer = setTimeout(() => { void this.#connect(); }, delayMs);
   }
 
@@ -191,7 +219,8 @@ export class LinkClient {
       return;
     }
     if (this.#stopped) return;
-    const socket = new WebSocket(this.#url, {
+    const url = this.url;
+    const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${token}` },
       maxPayload: this.#maxBytes,
       handshakeTimeout: 10_000,
@@ -217,7 +246,7 @@ export class LinkClient {
         }
         const status = res.statusCode ?? 0;
         const level = status === 401 || status === 403 ? 'error' : 'warn';
-        this.#log[level]({ status, code: error.code, error: error.message }, 'link refused by the server');
+        this.#log[level]({ status, code: error.code, error: error.message, url }, 'link refused by the server');
         this.#metrics?.attempts.inc({ result: 'refused' });
         socket.terminate();
       });
@@ -243,7 +272,7 @@ export class LinkClient {
         this.#backoff.linked();
         this.#metrics?.attempts.inc({ result: 'linked' });
         this.#metrics?.up.set(1);
-        this.#log.info({ replica: message.replica, url: this.#url }, 'linked to the server');
+        this.#log.info({ replica: message.replica, url }, 'linked to the server');
         const everyMs = message.heartbeatSeconds * 1000;
         let seq = 0;
         lastPong = Date.now();
@@ -270,10 +299,10 @@ export class LinkClient {
       this.#metrics?.up.set(0);
       if (wasLinked) {
         this.#backoff.unlinked();
-        this.#log[this.#stopped ? 'info' : 'warn']({ code, reason: reason.toString() }, 'link closed');
+        this.#log[this.#stopped ? 'info' : 'warn']({ code, reason: reason.toString(), url }, 'link closed');
       } else if (!this.#stopped) {
         this.#metrics?.attempts.inc({ result: 'failed' });
-        this.#log.debug({ code }, 'link attempt failed');
+        this.#log.debug({ code, url }, 'link attempt failed');
       }
       this.#retry();
     });

@@ -16,6 +16,7 @@ import {
   configKey, configRecordSchema, decodeRecord, encodeRecord, linkKey, linkRecordSchema, nodeKey, nodeRecordSchema, nodeStatus,
   rolloutKey, rolloutRecordSchema, type ConfigKind, type ConfigRecord, type LinkRecord, type NodeRecord, type RolloutRecord,
 } from './records.ts';
+import { freePort } from '../../test/helpers/process.ts';
 import { hello, rawPeer, RecordingApplier, startClient, startHub, until } from './testing.ts';
 
 function tempDir(t: TestContext): string {
@@ -226,6 +227,25 @@ test('hub: stop() closes the links and the agent registers with another replica 
   const n = await node(store, 'n1');
   assert.equal(n?.lastReplica, 'replica-b');
   assert.equal((await store.get(linkKey('n1')))?.lease, b.hub.lease?.id);
+});
+
+test('client with several replicas: a refused connect moves to the next URL; so does a lost link', async (t) => {
+  const store = await sqlite(t);
+  const dead = `ws://127.0.0.1:${await freePort()}`;
+  const a = await startHub(t, store, { replica: 'replica-a' });
+  const b = await startHub(t, store, { replica: 'replica-b' });
+  // random 0: starts at the first URL (nothing listens there), zero waits.
+  const client = startClient(t, { url: [dead, a.url, b.url], name: 'n1', backoff: { baseMs: 20, capMs: 200, random: () => 0 } });
+  await until(() => client.replica === 'replica-a', 'linked to a after the dead one');
+  await until(async () => (await link(store, 'n1'))?.replica === 'replica-a', 'link key of a');
+  await a.close();
+  await until(() => client.replica === 'replica-b', 'linked to b once a stopped');
+  await until(async () => (await link(store, 'n1'))?.replica === 'replica-b', 'link key of b');
+  await b.close();
+  // Round again: the dead one, a (gone), b (gone)... until a replica is back on a's port.
+  await startHub(t, store, { replica: 'replica-a2', port: a.port });
+  await until(() => client.replica === 'replica-a2', 'linked to a2 on the second round');
+  assert.equal((await node(store, 'n1'))?.lastReplica, 'replica-a2');
 });
 
 test('hub: revoking a replica lease removes its link keys; the hub gets a new lease and its agents register again', async (t) => {
