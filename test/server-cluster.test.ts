@@ -10,7 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { collect, runCli, startCli, waitForLine, type CliResult } from './helpers/cli.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { upConfigSchema } from '../src/up/config.ts';
+import { collect, repoRoot, runCli, startCli, waitForLine, type CliResult } from './helpers/cli.ts';
 import { startEtcd } from './helpers/etcd.ts';
 import { stopChild } from './helpers/process.ts';
 import { until } from './helpers/ship.ts';
@@ -119,4 +121,29 @@ test('three server replicas on etcd: a push through one reaches every agent; a S
     const res = await r.done;
     assert.equal(res.code, 0, res.stderr);
   }
+});
+
+test('examples/cluster: three replicas sharing one store and one secret, each its own replica, listen and data_dir; an agent listing all three; all pass --check-config', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'opsctl-cluster-example-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const secret = join(dir, 'jwt-hs256.secret');
+  writeFileSync(secret, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'agent.token'), 'token\n', { mode: 0o600 });
+  const example = (name: string): string => join(repoRoot, 'examples', 'cluster', name);
+  const servers = [1, 2, 3].map((i) => loadConfig({ schema: upConfigSchema, file: example(`replica-${i}.toml`) }).server);
+  assert.deepEqual(servers.map((s) => s.replica), ['replica-1', 'replica-2', 'replica-3']);
+  assert.equal(new Set(servers.map((s) => `${s.listen.host}:${s.listen.port}`)).size, 3);
+  assert.equal(new Set(servers.map((s) => s.data_dir)).size, 3);
+  assert.equal(new Set(servers.map((s) => s.store)).size, 1);
+  assert.match(servers[0]?.store ?? '', /^etcd:\/\//);
+  assert.equal(new Set(servers.map((s) => s.auth.secret_file)).size, 1);
+  const agent = loadConfig({ schema: upConfigSchema, file: example('agent.toml') }).agent;
+  assert.deepEqual(agent.server, servers.map((s) => `ws://${s.listen.host}:${s.listen.port}`));
+  // The shared secret and the agent token are under /tmp/opsctl-cluster in the examples: here, files of this test.
+  for (const i of [1, 2, 3]) {
+    const res = await runCli(['server', '--check-config', '--config', example(`replica-${i}.toml`)], { env: { OPSCTL_SERVER__AUTH__SECRET_FILE: secret } });
+    assert.equal(res.code, 0, res.stderr);
+  }
+  const res = await runCli(['up', '--check-config', '--config', example('agent.toml')], { env: { OPSCTL_AGENT__TOKEN_FILE: join(dir, 'agent.token') } });
+  assert.equal(res.code, 0, res.stderr);
 });
