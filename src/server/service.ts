@@ -10,7 +10,7 @@ import { openStore, parseStoreUrl, type Store } from '../store/index.ts';
 import { registerApi } from './api.ts';
 import { AuditLog } from './audit.ts';
 import { createAuthenticator, createRateLimiter, loadAuth } from './authn.ts';
-import { clientKey } from './rate-limit.ts';
+import { clientKey, ConnectionLimiter } from './rate-limit.ts';
 import { nodesView, rolloutView } from './views.ts';
 import { LinkHub } from '../link/hub.ts';
 import { parseSelector } from '../link/selector.ts';
@@ -65,6 +65,8 @@ export const serverService: ServiceDefinition<ServerServiceConfig> = {
     };
     return {
       routes(app) {
+        // Open connections per client address (HTTP keep-alive and agent links alike), per replica.
+        new ConnectionLimiter({ maxPerClient: config.rate_limit.max_connections_per_client }).attach(app.server);
         void registerApi(app, {
           store, audit, log, auth: authenticator, limiter: createRateLimiter(config.rate_limit), clientKey,
           bodyLimit: config.limits.body_bytes, nodes: nodesView(store, log), rollouts: rolloutView(store, log),
